@@ -1,0 +1,15 @@
+"""cssim: discrete-event simulation of customer-service chat staffing during sales peaks.
+
+>>> import cssim
+>>> cfg = cssim.load_scenario("semir_double11_2016", overrides=["staffing.temps.count=500"])
+>>> res = cssim.simulate(cfg, seed=1)          # doctest: +SKIP
+>>> res.metrics["lost_rate"], res.intervals.head()  # doctest: +SKIP
+"""
+
+from cssim.api import load_scenario, simulate
+from cssim.config import Config
+from cssim.metrics import METRICS
+from cssim.result import Result
+
+__all__ = ["Config", "METRICS", "Result", "load_scenario", "simulate"]
+__version__ = "0.1.0"

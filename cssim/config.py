@@ -1,0 +1,348 @@
+"""The configuration schema and its validation: the one place that says what a scenario may contain.
+
+The schema is a tree of dataclasses. Hydra composes YAML scenarios on top of it (unknown keys and
+wrong types are refused at composition); :func:`validate` then checks meaning (ranges, shifts
+inside the horizon, known distributions) once, before a simulation is built, and raises a
+``ValueError`` whose one-line message names the key and the value.
+
+Times in the config are in the unit named by the key (``_s`` seconds, ``_min`` minutes, ``_h``
+hours); the simulation clock itself runs in seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, List, Optional
+
+DISTRIBUTIONS = ("exponential", "lognormal", "gamma", "constant", "empirical")
+POLICIES = ("human_first", "bot_first", "humans_only")
+POOLS = ("ft", "temps", "bot")
+TURN_DISTS = ("constant", "geometric", "poisson")
+DELAY_EFFECTS = ("none", "exponential", "linear")
+
+
+@dataclass
+class Dist:
+    """A positive random quantity. ``mean`` in the key's unit; ``cv`` = std/mean.
+
+    ``exponential`` ignores ``cv`` (it is 1); ``constant`` always returns ``mean`` (``.inf``
+    allowed, e.g. infinite patience); ``empirical`` resamples ``values`` uniformly.
+    """
+
+    dist: str = "exponential"
+    mean: float = 1.0
+    cv: float = 1.0
+    values: List[float] = field(default_factory=list)
+
+
+@dataclass
+class Shift:
+    """A block of on-shift time: ``share`` of the pool's head count works from ``start_h`` to
+    ``end_h`` (hours from the start of the horizon). Overlapping shifts add up."""
+
+    start_h: float = 0.0
+    end_h: float = 24.0
+    share: float = 1.0
+
+
+@dataclass
+class Pool:
+    """One server pool (``ft``, ``temps`` or ``bot``).
+
+    count: head count (people, or bot instances). concurrency: max open chats per agent.
+    speed: 1.0 types the base reply time; 2.0 is twice as fast. reply_s: base reply (typing)
+    time in seconds, divided by ``speed``. conversion: multiplier on the order probability of
+    chats this pool closes. A human types one reply at a time (replies queue FIFO at the agent);
+    the bot replies to all its chats at once. shrinkage: share of rostered heads away (breaks, meetings).
+    shifts: when heads are on; empty means the whole head count works the whole horizon.
+    cost_per_hour: CNY per rostered head-hour. cost_fixed: CNY for the horizon (e.g. a licence),
+    charged when count > 0.
+    """
+
+    count: int = 0
+    concurrency: int = 1
+    speed: float = 1.0
+    reply_s: Dist = field(default_factory=lambda: Dist("lognormal", 20.0, 0.8))
+    conversion: float = 1.0
+    shrinkage: float = 0.0
+    shifts: List[Shift] = field(default_factory=list)
+    cost_per_hour: float = 0.0
+    cost_fixed: float = 0.0
+
+
+@dataclass
+class Staffing:
+    ft: Pool = field(default_factory=lambda: Pool(count=10, concurrency=1))
+    temps: Pool = field(default_factory=Pool)
+    bot: Pool = field(default_factory=lambda: Pool(speed=10.0, concurrency=1000))
+
+
+@dataclass
+class Arrivals:
+    """Non-homogeneous Poisson arrivals, piecewise constant per planning interval.
+
+    Either ``rate_per_min`` (constant rate, inquiries per minute) or ``total`` inquiries over the
+    horizon shaped by ``weights`` (relative, spread evenly over the horizon) or, when ``weights``
+    is empty, by the built-in ``profile`` (see :mod:`cssim.profiles`). ``forecast_cv`` > 0 draws
+    one gamma multiplier (mean 1) of the whole horizon's rate per replication.
+    """
+
+    total: float = 1000.0
+    rate_per_min: Optional[float] = None
+    profile: str = "flat"
+    weights: List[float] = field(default_factory=list)
+    forecast_cv: float = 0.0
+
+
+@dataclass
+class Customers:
+    """Who writes in. ``patience``: first-reply patience (s), judged at the instant the first
+    reply starts. ``midchat_patience``: patience (s) for each later reply, drawn once per chat
+    (a trait of the customer) or afresh for every turn with ``midchat_per_turn`` (with
+    exponential patience this makes a long chat's drop risk add up turn by turn).
+    ``silent_share``: share of abandoners who leave without closing the chat (an agent still
+    types to them)."""
+
+    presale_share: float = 0.7
+    returning_share: float = 0.3
+    patience: Dist = field(default_factory=lambda: Dist("lognormal", 120.0, 1.7321))
+    midchat_patience: Dist = field(default_factory=lambda: Dist("exponential", 180.0, 1.0))
+    silent_share: float = 0.7
+    midchat_per_turn: bool = False
+
+
+@dataclass
+class Conversation:
+    """``turns``: mean number of (customer message, agent reply) pairs, >= 1, drawn as
+    ``turns_dist``. ``think_s``: customer time between a reply and the next message (s)."""
+
+    turns: float = 1.0
+    turns_dist: str = "constant"
+    think_s: Dist = field(default_factory=lambda: Dist("exponential", 45.0, 1.0))
+
+
+@dataclass
+class Routing:
+    """``policy``: human_first | bot_first | humans_only. The bot resolves a chat itself with
+    ``bot_resolve_prob``; otherwise it hands the chat to a human after
+    ``bot_turns_before_escalation`` bot replies. Escalations wait ahead of new inquiries when
+    ``escalation_priority``."""
+
+    policy: str = "humans_only"
+    bot_resolve_prob: float = 0.67
+    bot_turns_before_escalation: int = 1
+    escalation_priority: bool = True
+
+
+@dataclass
+class DelayEffect:
+    """How slow replies lower the order probability. With ``r`` the chat's mean response time
+    (s): ``exponential`` factor = exp(-max(0, r - ref_s) / scale_s); ``linear`` factor =
+    max(0, 1 - max(0, r - ref_s) / scale_s); ``none`` factor = 1."""
+
+    kind: str = "exponential"
+    ref_s: float = 30.0
+    scale_s: float = 600.0
+
+
+@dataclass
+class Funnel:
+    order_prob: float = 0.55
+    pay_now_prob: float = 0.75
+    order_value: Dist = field(default_factory=lambda: Dist("lognormal", 200.0, 1.0))
+    delay_effect: DelayEffect = field(default_factory=DelayEffect)
+
+
+@dataclass
+class Followup:
+    """Follow-up of presale chats that ended without an order: a task ``after_min`` later, one
+    reply of agent work below live chats, expiring ``window_min`` after it falls due."""
+
+    enabled: bool = False
+    after_min: float = 15.0
+    window_min: float = 30.0
+    include_drops: bool = False
+    conversion_prob: float = 0.12
+
+
+@dataclass
+class Nudge:
+    """Payment nudge of unpaid orders ``after_min`` after ordering (never to returning
+    customers, never twice), expiring ``window_min`` after it falls due."""
+
+    enabled: bool = False
+    after_min: float = 20.0
+    window_min: float = 60.0
+    nudged_pay_prob: float = 0.35
+    unnudged_pay_prob: float = 0.25
+
+
+@dataclass
+class Economics:
+    """``gross_margin``: share of GMV that is profit before service costs."""
+
+    gross_margin: float = 0.25
+
+
+@dataclass
+class Config:
+    """A whole scenario. ``horizon_h``: simulated hours (arrivals stop at the end, and so does
+    the clock). ``warmup_h``: inquiries arriving earlier are simulated but left out of the
+    metrics. ``interval_min``: planning interval (rate steps, ``Result.intervals`` rows)."""
+
+    name: str = "custom"
+    description: str = ""
+    seed: int = 0
+    replications: int = 1
+    horizon_h: float = 24.0
+    warmup_h: float = 0.0
+    interval_min: float = 15.0
+    arrivals: Arrivals = field(default_factory=Arrivals)
+    customers: Customers = field(default_factory=Customers)
+    conversation: Conversation = field(default_factory=Conversation)
+    routing: Routing = field(default_factory=Routing)
+    staffing: Staffing = field(default_factory=Staffing)
+    funnel: Funnel = field(default_factory=Funnel)
+    followup: Followup = field(default_factory=Followup)
+    nudge: Nudge = field(default_factory=Nudge)
+    economics: Economics = field(default_factory=Economics)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+
+
+def _fail(key: str, value: Any, rule: str) -> None:
+    raise ValueError(f"{key}={value!r}: {rule}")
+
+
+def _finite(key: str, v: float, lo: float = -math.inf, lo_open: bool = False) -> None:
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+        _fail(key, v, "must be a finite number")
+    if v < lo or (lo_open and v == lo):
+        _fail(key, v, f"must be {'>' if lo_open else '>='} {lo:g}")
+
+
+def _prob(key: str, v: float) -> None:
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0.0 <= v <= 1.0:
+        _fail(key, v, "must be a probability in [0, 1]")
+
+
+def _dist(key: str, d: Dist, allow_inf: bool = False) -> None:
+    if d.dist not in DISTRIBUTIONS:
+        _fail(f"{key}.dist", d.dist, f"unknown distribution (one of {', '.join(DISTRIBUTIONS)})")
+    if d.dist == "empirical":
+        if not d.values:
+            _fail(f"{key}.values", list(d.values), "empirical distribution needs values")
+        for v in d.values:
+            _finite(f"{key}.values", v, 0.0)
+        return
+    if d.dist == "constant" and allow_inf and d.mean == math.inf:
+        return
+    _finite(f"{key}.mean", d.mean, 0.0, lo_open=d.dist != "constant")
+    if d.dist in ("lognormal", "gamma"):
+        _finite(f"{key}.cv", d.cv, 0.0, lo_open=True)
+
+
+def validate(cfg: Config) -> Config:
+    """Check the meaning of every value; raise ``ValueError('key=value: rule')`` on the first
+    bad one. Returns ``cfg`` unchanged so it can be chained."""
+    _finite("horizon_h", cfg.horizon_h, 0.0, lo_open=True)
+    _finite("warmup_h", cfg.warmup_h, 0.0)
+    if cfg.warmup_h >= cfg.horizon_h:
+        _fail("warmup_h", cfg.warmup_h, f"must be below horizon_h={cfg.horizon_h:g}")
+    _finite("interval_min", cfg.interval_min, 0.0, lo_open=True)
+    if cfg.interval_min > cfg.horizon_h * 60:
+        _fail("interval_min", cfg.interval_min, "must not exceed the horizon")
+    if not isinstance(cfg.replications, int) or cfg.replications < 1:
+        _fail("replications", cfg.replications, "must be an integer >= 1")
+    if not isinstance(cfg.seed, int) or cfg.seed < 0:
+        _fail("seed", cfg.seed, "must be an integer >= 0")
+
+    a = cfg.arrivals
+    if a.rate_per_min is not None:
+        _finite("arrivals.rate_per_min", a.rate_per_min, 0.0)
+    else:
+        _finite("arrivals.total", a.total, 0.0)
+        if a.weights:
+            for w in a.weights:
+                _finite("arrivals.weights", w, 0.0)
+            if sum(a.weights) <= 0:
+                _fail("arrivals.weights", list(a.weights), "must not all be zero")
+        else:
+            from cssim.profiles import PROFILES
+
+            if a.profile not in PROFILES:
+                _fail("arrivals.profile", a.profile, f"unknown profile (one of {', '.join(PROFILES)})")
+    _finite("arrivals.forecast_cv", a.forecast_cv, 0.0)
+
+    c = cfg.customers
+    _prob("customers.presale_share", c.presale_share)
+    _prob("customers.returning_share", c.returning_share)
+    _prob("customers.silent_share", c.silent_share)
+    _dist("customers.patience", c.patience, allow_inf=True)
+    _dist("customers.midchat_patience", c.midchat_patience, allow_inf=True)
+
+    cv = cfg.conversation
+    _finite("conversation.turns", cv.turns, 1.0)
+    if cv.turns_dist not in TURN_DISTS:
+        _fail("conversation.turns_dist", cv.turns_dist, f"unknown (one of {', '.join(TURN_DISTS)})")
+    if cv.turns_dist == "constant" and cv.turns != int(cv.turns):
+        _fail("conversation.turns", cv.turns, "must be a whole number when turns_dist=constant")
+    _dist("conversation.think_s", cv.think_s)
+
+    r = cfg.routing
+    if r.policy not in POLICIES:
+        _fail("routing.policy", r.policy, f"unknown policy (one of {', '.join(POLICIES)})")
+    _prob("routing.bot_resolve_prob", r.bot_resolve_prob)
+    if not isinstance(r.bot_turns_before_escalation, int) or r.bot_turns_before_escalation < 1:
+        _fail("routing.bot_turns_before_escalation", r.bot_turns_before_escalation, "must be an integer >= 1")
+
+    for name in POOLS:
+        p: Pool = getattr(cfg.staffing, name)
+        k = f"staffing.{name}"
+        if not isinstance(p.count, int) or p.count < 0:
+            _fail(f"{k}.count", p.count, "must be a whole head count >= 0")
+        if not isinstance(p.concurrency, int) or p.concurrency < 1:
+            _fail(f"{k}.concurrency", p.concurrency, "must be an integer >= 1")
+        _finite(f"{k}.speed", p.speed, 0.0, lo_open=True)
+        _dist(f"{k}.reply_s", p.reply_s)
+        _finite(f"{k}.conversion", p.conversion, 0.0)
+        _prob(f"{k}.shrinkage", p.shrinkage)
+        if p.shrinkage >= 1.0:
+            _fail(f"{k}.shrinkage", p.shrinkage, "must be below 1 (nobody would work)")
+        _finite(f"{k}.cost_per_hour", p.cost_per_hour, 0.0)
+        _finite(f"{k}.cost_fixed", p.cost_fixed, 0.0)
+        for i, s in enumerate(p.shifts):
+            sk = f"{k}.shifts[{i}]"
+            _finite(f"{sk}.start_h", s.start_h, 0.0)
+            _finite(f"{sk}.end_h", s.end_h, 0.0)
+            if s.end_h > cfg.horizon_h or s.start_h >= cfg.horizon_h:
+                _fail(sk, f"{s.start_h:g}-{s.end_h:g}h", f"shift outside the horizon (0-{cfg.horizon_h:g}h)")
+            if s.end_h <= s.start_h:
+                _fail(sk, f"{s.start_h:g}-{s.end_h:g}h", "end_h must be after start_h")
+            _finite(f"{sk}.share", s.share, 0.0)
+    if cfg.staffing.ft.count + cfg.staffing.temps.count == 0 and r.policy == "humans_only":
+        _fail("staffing.ft.count", cfg.staffing.ft.count, "humans_only routing needs at least one human")
+
+    f = cfg.funnel
+    _prob("funnel.order_prob", f.order_prob)
+    _prob("funnel.pay_now_prob", f.pay_now_prob)
+    _dist("funnel.order_value", f.order_value)
+    if f.delay_effect.kind not in DELAY_EFFECTS:
+        _fail("funnel.delay_effect.kind", f.delay_effect.kind, f"unknown (one of {', '.join(DELAY_EFFECTS)})")
+    _finite("funnel.delay_effect.ref_s", f.delay_effect.ref_s, 0.0)
+    _finite("funnel.delay_effect.scale_s", f.delay_effect.scale_s, 0.0, lo_open=True)
+
+    fu = cfg.followup
+    _finite("followup.after_min", fu.after_min, 0.0)
+    _finite("followup.window_min", fu.window_min, 0.0)
+    _prob("followup.conversion_prob", fu.conversion_prob)
+    nu = cfg.nudge
+    _finite("nudge.after_min", nu.after_min, 0.0)
+    _finite("nudge.window_min", nu.window_min, 0.0)
+    _prob("nudge.nudged_pay_prob", nu.nudged_pay_prob)
+    _prob("nudge.unnudged_pay_prob", nu.unnudged_pay_prob)
+    _finite("economics.gross_margin", cfg.economics.gross_margin, 0.0)
+    return cfg

@@ -1,0 +1,682 @@
+"""The simulation core: one sales peak at one shop, on a SimPy clock in seconds.
+
+Design (what makes a full Double 11 day cheap):
+
+* No process per customer and no timer per patience. Customers are rows of arrays drawn up
+  front (``Customers``); SimPy timeouts carry a customer id to a callback.
+* A human agent types one reply at a time, FIFO. So when a customer's message
+  reaches an agent, the instant its reply will *start* is already known: the agent's
+  ``busy_until``. Abandonment (judged at reply start) is then decided on the spot and exactly:
+  a customer whose reply would start after its deadline has left at the deadline. A visible
+  abandoner closes the chat at the deadline (one event, only for those who leave); a silent one
+  still costs the reply's typing time.
+* Customers waiting for a free slot sit in the shop's FIFO deques with absolute deadlines and are
+  dropped lazily when reached; a FIFO abandoner is never served, so this is exact.
+* The bot replies to all its chats in parallel and never makes anyone wait, so a bot chat is
+  computed whole when it is assigned: one event at its end (or at the hand-over to a human).
+* Follow-ups and payment nudges are one reply of human work each, taken only by an agent with no
+  live reply waiting (lower priority), from one FIFO that expires tasks lazily.
+
+The engine records per-customer facts; :mod:`cssim.metrics` turns them into KPIs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import simpy
+
+from cssim.arrivals import arrival_times, forecast_multiplier, interval_edges_s
+from cssim.config import Config
+from cssim.roster import Group, roster
+from cssim.streams import BlockSampler, draw, make_streams
+
+INF = math.inf
+FT, TEMPS, BOT = 0, 1, 2
+POOL_CODES = {"ft": FT, "temps": TEMPS, "bot": BOT}
+
+# How a chat ended (``Records.end``).
+OPEN, DONE, ABANDONED, DROPPED = 0, 1, 2, 3
+# Order state (``Records.order``).
+NO_ORDER, PAID_NOW, UNPAID, UNPAID_NUDGED = 0, 1, 2, 3
+FOLLOWUP, NUDGE = 0, 1
+
+
+@dataclass
+class Customers:
+    """Every customer of one replication, drawn before the clock starts (independent of
+    staffing). Times in seconds. ``think``/``midpat`` are flat arrays; customer ``c``'s entry
+    for the gap after its reply ``k`` (1-based) is at ``offset[c] + k - 1``."""
+
+    arrival: np.ndarray
+    presale: np.ndarray
+    returning: np.ndarray
+    silent: np.ndarray
+    patience: np.ndarray
+    turns: np.ndarray
+    offset: np.ndarray
+    think: np.ndarray
+    midpat: np.ndarray
+    u_order: np.ndarray
+    u_pay_now: np.ndarray
+    u_pay_later: np.ndarray
+    u_followup: np.ndarray
+    u_bot: np.ndarray
+    order_value: np.ndarray
+    multiplier: float
+
+    @property
+    def n(self) -> int:
+        return int(self.arrival.size)
+
+
+def draw_customers(cfg: Config, streams: dict[str, np.random.Generator]) -> Customers:
+    """All customers' arrival instants and attributes, each purpose from its own stream."""
+    mult = forecast_multiplier(cfg, streams["forecast"])
+    arrival = arrival_times(cfg, streams["arrivals"], mult)
+    n = arrival.size
+    c = cfg.customers
+    u = streams["attributes"].random((3, n))
+    conv = cfg.conversation
+    rt = streams["turns"]
+    if conv.turns_dist == "constant":
+        turns = np.full(n, int(conv.turns), dtype=np.int64)
+    elif conv.turns_dist == "geometric":
+        turns = rt.geometric(1.0 / conv.turns, n).astype(np.int64)  # support 1, 2, ...; mean = turns
+    else:
+        turns = 1 + rt.poisson(conv.turns - 1.0, n).astype(np.int64)
+    # Room for the gaps of an escalated chat too (the human answers at least one more turn).
+    escalate_at = cfg.routing.bot_turns_before_escalation
+    gaps = np.maximum(turns, escalate_at + 1) - 1
+    offset = np.concatenate([[0], np.cumsum(gaps)[:-1]]).astype(np.int64) if n else np.zeros(0, np.int64)
+    total_gaps = int(gaps.sum())
+    f = streams["funnel"]
+    uf = f.random((5, n))
+    return Customers(
+        arrival=arrival,
+        presale=u[0] < c.presale_share,
+        returning=u[1] < c.returning_share,
+        silent=u[2] < c.silent_share,
+        patience=draw(c.patience, streams["patience"], n),
+        turns=turns,
+        offset=offset,
+        think=draw(conv.think_s, streams["think"], total_gaps),
+        midpat=(
+            draw(c.midchat_patience, streams["midchat"], total_gaps)
+            if c.midchat_per_turn
+            else np.repeat(draw(c.midchat_patience, streams["midchat"], n), gaps)
+        ),
+        u_order=uf[0],
+        u_pay_now=uf[1],
+        u_pay_later=uf[2],
+        u_followup=uf[3],
+        u_bot=uf[4],
+        order_value=draw(cfg.funnel.order_value, f, n),
+        multiplier=mult,
+    )
+
+
+class Agent:
+    """One server: a person, or one bot instance. ``open``: chats held (slots in use);
+    ``busy_until``: when its typing queue empties (humans)."""
+
+    __slots__ = ("pool", "open", "busy_until", "on_shift", "waking", "off_s")
+
+    def __init__(self, pool: "PoolState", off_s: float):
+        self.pool = pool
+        self.off_s = off_s  # shift end: work after it is overtime, not utilization
+        self.open = 0
+        self.busy_until = 0.0
+        self.on_shift = False
+        self.waking = False
+
+
+class PoolState:
+    """Runtime state of one pool. ``free[k]`` holds the on-shift agents with ``k`` open chats
+    (k < concurrency), as an insertion-ordered dict used as an ordered set: finding the
+    least-loaded agent never scans agents."""
+
+    def __init__(self, name: str, cfg: Config, rng: np.random.Generator, nbins: int):
+        p = getattr(cfg.staffing, name)
+        self.name = name
+        self.code = POOL_CODES[name]
+        self.concurrency = p.concurrency
+        self.human = name != "bot"  # humans type one reply at a time; the bot replies at once
+        self.conversion = p.conversion
+        self.reply = BlockSampler(p.reply_s, rng, scale=1.0 / p.speed)
+        self.free: list[dict[Agent, None]] = [{} for _ in range(p.concurrency)]
+        self.loads = [k / p.concurrency for k in range(p.concurrency)]
+        self.busy_s = [0.0] * nbins  # typing seconds (humans) or open-chat seconds (bot) per interval
+        self.overtime_s = 0.0  # busy seconds after the agent's shift ended (finishing chats)
+        self.replies = 0
+
+
+@dataclass
+class Records:
+    """What happened, per customer (lists indexed by customer id) and per interval."""
+
+    customers: Customers
+    first_start: list  # instant the first reply started (inf: never, e.g. abandoned)
+    first_sent: list  # instant the first reply was sent (typing done)
+    first_pool: list  # pool code of the first reply, -1 if none
+    human_pool: list  # pool code of the human who took over an escalated chat, -1 if none
+    end: list  # OPEN / DONE / ABANDONED / DROPPED
+    end_pool: list  # pool code that ended the chat normally
+    resp_sum: list  # sum of response times of all replies sent to this customer (s)
+    resp_n: list  # number of those replies
+    escalated: list
+    order: list  # NO_ORDER / PAID_NOW / UNPAID / UNPAID_NUDGED
+    followup_done: list
+    followup_order: list
+    busy_s: dict  # pool name -> list of busy seconds per interval
+    waiting_at_end: np.ndarray  # customers held without a first reply at the horizon (queue or agent)
+    replies: dict  # pool name -> replies typed (incl. to silent abandoners and tasks)
+    overtime_s: dict  # pool name -> busy seconds after shift ends
+    queue_len: list  # customers waiting for a slot at each interval's end
+    groups: dict  # pool name -> roster groups (empty for a pool the routing never uses)
+    edges_s: np.ndarray
+    horizon_s: float
+    events: int
+
+
+class Simulation:
+    """One replication. Build it, then :meth:`run` it once."""
+
+    def __init__(self, cfg: Config, seed: int, replication: int = 0):
+        self.cfg = cfg
+        streams = make_streams(seed, replication)
+        self.env = simpy.Environment()
+        self.horizon = cfg.horizon_h * 3600.0
+        self.edges = interval_edges_s(cfg)
+        self.ilen = cfg.interval_min * 60.0
+        nbins = self.edges.size - 1
+        self.cust = cust = draw_customers(cfg, streams)
+        self.pools = {
+            name: PoolState(name, cfg, streams[f"reply_{name}"], nbins) for name in ("ft", "temps", "bot")
+        }
+        self.groups = roster(cfg)
+        humans = [self.pools[p] for p in ("ft", "temps") if self.groups[p]]
+        self.humans = humans  # ft first: ties go to full-time staff
+        self.bot = self.pools["bot"] if self.groups["bot"] else None
+        policy = cfg.routing.policy
+        if policy == "humans_only":
+            self.bot = None
+        self.policy = policy
+
+        # Per-customer inputs as python lists (element access on lists is much cheaper).
+        n = cust.n
+        self.n = n
+        self.arrival = cust.arrival.tolist()
+        self.deadline = (cust.arrival + cust.patience).tolist()  # deadline of the pending message
+        self.msg_t = self.arrival.copy()  # when the pending message was written
+        self.silent = cust.silent.tolist()
+        self.presale = cust.presale.tolist()
+        self.returning = cust.returning.tolist()
+        self.turns = cust.turns.tolist()
+        self.offset = cust.offset.tolist()
+        self.think = cust.think.tolist()
+        self.midpat = cust.midpat.tolist()
+        self.u_order = cust.u_order.tolist()
+        self.u_pay_now = cust.u_pay_now.tolist()
+        self.u_followup = cust.u_followup.tolist()
+        self.u_bot = cust.u_bot.tolist()
+
+        # Per-customer state.
+        self.turn = [1] * n  # turn whose reply is pending / being typed
+        self.agent_of: list[Agent | None] = [None] * n
+        self.first_start = [INF] * n
+        self.first_sent = [INF] * n
+        self.first_pool = [-1] * n
+        self.human_pool = [-1] * n
+        self.end = [OPEN] * n
+        self.end_pool = [-1] * n
+        self.resp_sum = [0.0] * n
+        self.resp_n = [0] * n
+        self.escalated = [False] * n
+        self.order = [NO_ORDER] * n
+        self.followup_done = [False] * n
+        self.followup_order = [False] * n
+
+        self.q_new: deque[int] = deque()  # waiting for a first reply
+        self.q_esc: deque[int] = deque()  # escalated by the bot, waiting for a human
+        self.tasks: deque[tuple[int, int, float]] = deque()  # (kind, customer, expires)
+        self.idle: dict[Agent, None] = {}  # on-shift humans with nothing to type
+        self.queue_len: list[int] = []
+        self.events = 0
+
+        r = cfg.routing
+        self.esc_priority = r.escalation_priority
+        self.resolve_prob = r.bot_resolve_prob
+        self.escalate_at = r.bot_turns_before_escalation
+        f = cfg.funnel
+        self.order_prob = f.order_prob
+        self.pay_now_prob = f.pay_now_prob
+        d = f.delay_effect
+        self.delay_kind, self.delay_ref, self.delay_scale = d.kind, d.ref_s, d.scale_s
+        self.followup_on = cfg.followup.enabled
+        self.followup_after = cfg.followup.after_min * 60.0
+        self.followup_window = cfg.followup.window_min * 60.0
+        self.followup_drops = cfg.followup.include_drops
+        self.followup_prob = cfg.followup.conversion_prob
+        self.nudge_on = cfg.nudge.enabled
+        self.nudge_after = cfg.nudge.after_min * 60.0
+        self.nudge_window = cfg.nudge.window_min * 60.0
+        self.tasks_on = self.followup_on or self.nudge_on
+
+    # ---------------------------------------------------------------- scheduling
+    def _at(self, t: float, callback: Callable[[simpy.Event], None], payload: object) -> None:
+        """Call ``callback(event)`` at absolute time ``t``; ``event.value`` is ``payload``."""
+        self.events += 1
+        self.env.timeout(t - self.env._now, payload).callbacks.append(callback)
+
+    def run(self) -> Records:
+        """Simulate from 0 to the horizon and return the records."""
+        in_use = self.humans + ([self.bot] if self.bot else [])
+        for pool in in_use:
+            for g in self.groups[pool.name]:
+                agents = [Agent(pool, g.end_s) for _ in range(g.working)]
+                if g.start_s < self.horizon:
+                    self._at(g.start_s, self._shift_start, agents)
+                if g.end_s < self.horizon:
+                    self._at(g.end_s, self._shift_end, agents)
+        for t in self.edges[1:-1]:
+            self._at(float(t), self._sample_queue, None)
+        if self.n:
+            self._at(self.arrival[0], self._on_arrival, 0)
+        self.env.run(until=self.horizon)
+        self._sample_queue(None)
+        return Records(
+            customers=self.cust,
+            first_start=self.first_start,
+            first_sent=self.first_sent,
+            first_pool=self.first_pool,
+            human_pool=self.human_pool,
+            end=self.end,
+            end_pool=self.end_pool,
+            resp_sum=self.resp_sum,
+            resp_n=self.resp_n,
+            escalated=self.escalated,
+            order=self.order,
+            followup_done=self.followup_done,
+            followup_order=self.followup_order,
+            busy_s={k: p.busy_s for k, p in self.pools.items()},
+            waiting_at_end=self._waiting_at_end(),
+            replies={k: p.replies for k, p in self.pools.items()},
+            overtime_s={k: p.overtime_s for k, p in self.pools.items()},
+            queue_len=self.queue_len,
+            groups={k: (g if self.pools[k] in in_use else []) for k, g in self.groups.items()},
+            edges_s=self.edges,
+            horizon_s=self.horizon,
+            events=self.events,
+        )
+
+    def _waiting_at_end(self) -> np.ndarray:
+        """Customers the shop still holds at the horizon without a started first reply: alive
+        in the queue, or assigned to an agent whose reply to them starts later."""
+        T = self.horizon
+        dl = self.deadline
+        waiting = np.zeros(self.n, dtype=bool)
+        for c in self.q_new:
+            if dl[c] > T:
+                waiting[c] = True
+        fs, turn = self.first_start, self.turn
+        for c, a in enumerate(self.agent_of):
+            if a is not None and turn[c] == 1 and fs[c] > T and dl[c] > T:
+                waiting[c] = True
+        return waiting
+
+    # ---------------------------------------------------------------- shifts
+    def _shift_start(self, ev: simpy.Event) -> None:
+        for a in ev.value:
+            a.on_shift = True
+            a.pool.free[0][a] = None
+            if self.tasks_on and a.pool.human:
+                self._wake_now(a)
+        for a in ev.value:
+            self._fill(a)
+
+    def _shift_end(self, ev: simpy.Event) -> None:
+        # Leaving agents take no new chats and finish the ones they hold.
+        for a in ev.value:
+            a.on_shift = False
+            if a.open < a.pool.concurrency:
+                del a.pool.free[a.open][a]
+            self.idle.pop(a, None)
+
+    def _sample_queue(self, ev: simpy.Event | None) -> None:
+        now = self.env.now
+        dl = self.deadline
+        self.queue_len.append(sum(1 for c in self.q_new if dl[c] > now) + sum(1 for c in self.q_esc if dl[c] > now))
+
+    # ---------------------------------------------------------------- routing
+    def _free_human(self) -> Agent | None:
+        """The least-loaded on-shift human with a free slot (open/concurrency; ties: ft)."""
+        best = None
+        best_load = 2.0
+        for pool in self.humans:
+            for k, bucket in enumerate(pool.free):
+                if bucket:
+                    if pool.loads[k] < best_load:
+                        best, best_load = bucket, pool.loads[k]
+                    break
+        return next(iter(best)) if best is not None else None
+
+    def _free_bot(self) -> Agent | None:
+        if self.bot is None:
+            return None
+        for bucket in self.bot.free:
+            if bucket:
+                return next(iter(bucket))
+        return None
+
+    def _on_arrival(self, ev: simpy.Event) -> None:
+        cid = ev.value
+        if cid + 1 < self.n:
+            self._at(self.arrival[cid + 1], self._on_arrival, cid + 1)
+        policy = self.policy
+        if policy == "bot_first":
+            agent = self._free_bot() or self._free_human()
+        else:
+            agent = self._free_human()
+            if agent is None and policy == "human_first":
+                agent = self._free_bot()
+        if agent is None:
+            self.q_new.append(cid)
+        else:
+            self._assign(agent, cid)
+
+    def _next_waiting(self, human: bool) -> int | None:
+        """Pop the next live customer for a freed slot, dropping lazily those who left."""
+        now = self.env._now
+        dl = self.deadline
+        q_esc, q_new = self.q_esc, self.q_new
+        while human and q_esc:
+            if not self.esc_priority and q_new and self.msg_t[q_esc[0]] > self.arrival[q_new[0]]:
+                break
+            cid = q_esc.popleft()
+            if dl[cid] < now:
+                self._drop(cid)  # left while waiting for the human: the chat closes
+                continue
+            return cid
+        silent = self.silent
+        while q_new:
+            cid = q_new.popleft()
+            if dl[cid] < now and not silent[cid]:
+                continue  # a visible abandoner closed the chat: lost, skipped at no cost
+            return cid  # live, or a silent abandoner an agent will still type to
+        return None
+
+    def _fill(self, agent: Agent) -> None:
+        """Give a freed or newly on-shift agent waiting customers up to its concurrency."""
+        pool = agent.pool
+        human = pool.human
+        while agent.open < pool.concurrency:
+            cid = self._next_waiting(human)
+            if cid is None:
+                return
+            self._assign(agent, cid)
+
+    def _assign(self, agent: Agent, cid: int) -> None:
+        pool = agent.pool
+        k = agent.open
+        del pool.free[k][agent]
+        if k + 1 < pool.concurrency:
+            pool.free[k + 1][agent] = None
+        agent.open = k + 1
+        self.agent_of[cid] = agent
+        if pool is self.bot:
+            self._bot_chat(agent, cid)
+        else:
+            if self.escalated[cid]:
+                self.human_pool[cid] = pool.code
+            self._reply(agent, cid)
+
+    def _release(self, agent: Agent) -> None:
+        pool = agent.pool
+        k = agent.open
+        agent.open = k - 1
+        if agent.on_shift:
+            if k < pool.concurrency:
+                del pool.free[k][agent]
+            pool.free[k - 1][agent] = None
+            self._fill(agent)
+
+    # ---------------------------------------------------------------- conversation
+    def _busy(self, agent: Agent, t0: float, t1: float) -> None:
+        """Add the agent's busy span [t0, t1) to its pool's per-interval busy seconds, clipped
+        at the horizon; the part after its shift ends counts as overtime."""
+        if t1 > self.horizon:
+            t1 = self.horizon
+        if t1 > agent.off_s:
+            agent.pool.overtime_s += t1 - max(t0, agent.off_s)
+            t1 = agent.off_s
+        if t0 >= t1:
+            return
+        acc = agent.pool.busy_s
+        ilen = self.ilen
+        b = int(t0 // ilen)
+        e = (b + 1) * ilen
+        while t1 > e:
+            acc[b] += e - t0
+            t0 = e
+            b += 1
+            e += ilen
+        acc[b] += t1 - t0
+
+    def _reply(self, agent: Agent, cid: int) -> None:
+        """The customer's pending message joins the agent's typing FIFO. The reply's start is
+        known now, so abandonment (judged at reply start) is settled now."""
+        now = self.env._now
+        pool = agent.pool
+        start = agent.busy_until if agent.busy_until > now else now
+        k = self.turn[cid]
+        if start > self.deadline[cid]:
+            if k > 1:  # includes an escalated chat's first human reply
+                self._at(self.deadline[cid], self._end_dropped, cid)
+            elif self.silent[cid]:
+                # Gone without a word: the agent still types the reply when reaching them.
+                done = start + pool.reply.next()
+                pool.replies += 1
+                agent.busy_until = done
+                self._busy(agent, start, done)
+                self._after_typing(agent)
+                self._at(done, self._end_abandoned, cid)
+            else:
+                self._at(self.deadline[cid], self._end_abandoned, cid)
+            return
+        done = start + pool.reply.next()
+        pool.replies += 1
+        agent.busy_until = done
+        self._busy(agent, start, done)
+        self._after_typing(agent)
+        if k == 1:
+            self.first_start[cid] = start
+            self.first_sent[cid] = done
+            self.first_pool[cid] = pool.code
+        self.resp_sum[cid] += done - self.msg_t[cid]
+        self.resp_n[cid] += 1
+        if k < self.turns[cid]:
+            self._at(done + self.think[self.offset[cid] + k - 1], self._on_message, cid)
+        else:
+            self._at(done, self._end_done, cid)
+
+    def _on_message(self, ev: simpy.Event) -> None:
+        """The customer writes again (turn k+1); mid-chat patience starts now."""
+        cid = ev.value
+        now = self.env._now
+        k = self.turn[cid]
+        self.turn[cid] = k + 1
+        self.msg_t[cid] = now
+        self.deadline[cid] = now + self.midpat[self.offset[cid] + k - 1]
+        self._reply(self.agent_of[cid], cid)
+
+    def _bot_chat(self, agent: Agent, cid: int) -> None:
+        """A bot chat never waits for a reply, so it is computed whole now: replies up to the
+        end (resolved) or up to the hand-over to a human (escalated)."""
+        now = self.env._now
+        pool = agent.pool
+        if now > self.deadline[cid]:
+            # A silent abandoner reached from the queue: one wasted reply.
+            done = now + pool.reply.next()
+            pool.replies += 1
+            self._busy(agent, now, done)
+            self._at(done, self._end_abandoned, cid)
+            return
+        resolved = self.u_bot[cid] < self.resolve_prob
+        last = self.turns[cid] if resolved else self.escalate_at
+        off = self.offset[cid]
+        t = now
+        m = self.msg_t[cid]
+        s = 0.0
+        for k in range(1, last + 1):
+            done = t + pool.reply.next()
+            if k == 1:
+                self.first_start[cid] = t
+                self.first_sent[cid] = done
+                self.first_pool[cid] = pool.code
+            s += done - m
+            t = m = done + self.think[off + k - 1] if k < last or not resolved else done
+        pool.replies += last
+        self.resp_sum[cid] += s
+        self.resp_n[cid] += last
+        self._busy(agent, now, t)
+        if resolved:
+            self._at(t, self._end_done, cid)
+        else:
+            self.turn[cid] = last  # the hand-over message is turn last+1
+            self._at(t, self._escalate, cid)
+
+    def _escalate(self, ev: simpy.Event) -> None:
+        """The customer's next message asks for a human: the bot lets the chat go and the
+        customer waits for a human with mid-chat patience, ahead of new inquiries."""
+        cid = ev.value
+        now = self.env._now
+        k = self.turn[cid]
+        self.turn[cid] = k + 1
+        if self.turns[cid] < k + 1:
+            self.turns[cid] = k + 1
+        self.msg_t[cid] = now
+        self.deadline[cid] = now + self.midpat[self.offset[cid] + k - 1]
+        self.escalated[cid] = True
+        bot_agent = self.agent_of[cid]
+        self.agent_of[cid] = None
+        agent = self._free_human()
+        if agent is None:
+            self.q_esc.append(cid)
+        else:
+            self._assign(agent, cid)
+        self._release(bot_agent)
+
+    # ---------------------------------------------------------------- chat ends
+    def _end_done(self, ev: simpy.Event) -> None:
+        """Last reply sent: the slot frees, and a presale chat may place an order."""
+        cid = ev.value
+        agent = self.agent_of[cid]
+        self.agent_of[cid] = None
+        pool = agent.pool
+        self.end[cid] = DONE
+        self.end_pool[cid] = pool.code
+        if self.presale[cid]:
+            p = self.order_prob * pool.conversion * self._delay_factor(self.resp_sum[cid] / self.resp_n[cid])
+            if self.u_order[cid] < p:
+                self._place_order(cid)
+            elif self.followup_on:
+                self._at(self.env._now + self.followup_after, self._task_due, (FOLLOWUP, cid))
+        self._release(agent)
+
+    def _end_abandoned(self, ev: simpy.Event) -> None:
+        cid = ev.value
+        agent = self.agent_of[cid]
+        self.agent_of[cid] = None
+        self.end[cid] = ABANDONED
+        self._release(agent)
+
+    def _end_dropped(self, ev: simpy.Event) -> None:
+        cid = ev.value
+        agent = self.agent_of[cid]
+        self.agent_of[cid] = None
+        self._drop(cid)
+        self._release(agent)
+
+    def _drop(self, cid: int) -> None:
+        self.end[cid] = DROPPED
+        if self.followup_on and self.followup_drops and self.presale[cid]:
+            self._at(self.env._now + self.followup_after, self._task_due, (FOLLOWUP, cid))
+
+    def _delay_factor(self, r: float) -> float:
+        """How the chat's mean response time ``r`` (s) scales the order probability."""
+        excess = r - self.delay_ref
+        if self.delay_kind == "none" or excess <= 0:
+            return 1.0
+        if self.delay_kind == "exponential":
+            return math.exp(-excess / self.delay_scale)
+        return max(0.0, 1.0 - excess / self.delay_scale)
+
+    def _place_order(self, cid: int) -> None:
+        if self.u_pay_now[cid] < self.pay_now_prob:
+            self.order[cid] = PAID_NOW
+            return
+        self.order[cid] = UNPAID
+        if self.nudge_on and not self.returning[cid]:
+            self._at(self.env._now + self.nudge_after, self._task_due, (NUDGE, cid))
+
+    # ---------------------------------------------------------------- follow-ups and nudges
+    def _after_typing(self, agent: Agent) -> None:
+        """A human got typing work: it is not idle, and it must look for tasks when its
+        typing queue empties."""
+        if self.tasks_on:
+            self.idle.pop(agent, None)
+            if not agent.waking:
+                agent.waking = True
+                self._at(agent.busy_until, self._wake, agent)
+
+    def _wake(self, ev: simpy.Event) -> None:
+        agent = ev.value
+        agent.waking = False
+        if agent.busy_until > self.env._now:  # more replies were queued meanwhile
+            agent.waking = True
+            self._at(agent.busy_until, self._wake, agent)
+        elif agent.on_shift:
+            self._wake_now(agent)
+
+    def _wake_now(self, agent: Agent) -> None:
+        """An on-shift agent with nothing to type takes the oldest live task, or goes idle."""
+        now = self.env._now
+        tasks = self.tasks
+        while tasks:
+            kind, cid, expires = tasks.popleft()
+            if expires >= now:
+                self._do_task(agent, kind, cid)
+                return
+        self.idle[agent] = None
+
+    def _task_due(self, ev: simpy.Event) -> None:
+        kind, cid = ev.value
+        now = self.env._now
+        if self.idle:
+            agent = next(iter(self.idle))
+            del self.idle[agent]
+            self._do_task(agent, kind, cid)
+        else:
+            window = self.followup_window if kind == FOLLOWUP else self.nudge_window
+            self.tasks.append((kind, cid, now + window))
+
+    def _do_task(self, agent: Agent, kind: int, cid: int) -> None:
+        now = self.env._now
+        pool = agent.pool
+        done = now + pool.reply.next()
+        pool.replies += 1
+        agent.busy_until = done
+        self._busy(agent, now, done)
+        self._after_typing(agent)
+        if kind == FOLLOWUP:
+            self.followup_done[cid] = True
+            if self.u_followup[cid] < self.followup_prob:
+                self.followup_order[cid] = True
+                self._place_order(cid)
+        else:
+            self.order[cid] = UNPAID_NUDGED

@@ -1,0 +1,149 @@
+"""KPIs from a replication's records: the one place where each public metric is defined.
+
+Customer metrics cover inquiries arriving at or after the warm-up (``warmup_h``); pool metrics
+cover the planning intervals from the warm-up on. A rate with an empty denominator is NaN.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from cssim.config import Config
+from cssim.engine import BOT, DONE, DROPPED, FT, NO_ORDER, PAID_NOW, POOL_CODES, TEMPS, UNPAID_NUDGED, Records
+from cssim.roster import head_seconds
+
+#: The public metric names, in display order (MODEL.md "Outputs"). Units: counts, shares in
+#: [0, 1], seconds (``_s``), CNY (gmv, cost_*, profit), receptions per agent over the horizon.
+METRICS = (
+    "inquiries", "lost_inquiries", "lost_rate", "responded", "response_rate", "dropped_mid_chat",
+    "avg_first_response_s", "p90_first_response_s", "avg_response_s", "sl_30s", "rr_3min",
+    "bot_share", "bot_resolved", "escalated", "orders", "paid_orders", "payment_rate",
+    "inquiry_conversion", "gmv", "followups_done", "followup_orders", "nudges_done", "nudged_paid",
+    "utilization_ft", "utilization_temps", "utilization_bot", "receptions_per_agent_ft",
+    "receptions_per_agent_temps", "cost_labor", "cost_bot", "cost_total", "profit",
+)
+
+#: Extra numbers every run reports next to the public metrics (not part of the contract).
+DIAGNOSTICS = ("waiting_at_end", "unpaid_orders", "overtime_h_ft", "overtime_h_temps", "forecast_multiplier", "events")
+
+
+def _div(a: float, b: float) -> float:
+    return float(a) / float(b) if b else math.nan
+
+
+def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
+    """The metrics dict (``METRICS`` then ``DIAGNOSTICS``) and the per-interval table.
+
+    ``waiting_at_end`` comes from the engine's own state (queue and agents' open chats at the
+    horizon), not from the arrays lost and responded are read from, so the conservation
+    identity inquiries = lost + responded + waiting_at_end is a real check."""
+    c = rec.customers
+    T = rec.horizon_s
+    arr = c.arrival
+    keep = arr >= cfg.warmup_h * 3600.0
+    fs = np.asarray(rec.first_start, dtype=float)
+    sent = np.asarray(rec.first_sent, dtype=float)
+    first_pool = np.asarray(rec.first_pool, dtype=np.int64)
+    human_pool = np.asarray(rec.human_pool, dtype=np.int64)
+    end = np.asarray(rec.end, dtype=np.int64)
+    end_pool = np.asarray(rec.end_pool, dtype=np.int64)
+    order = np.asarray(rec.order, dtype=np.int64)
+    resp_sum = np.asarray(rec.resp_sum, dtype=float)
+    resp_n = np.asarray(rec.resp_n, dtype=np.int64)
+
+    responded = (fs <= T) & keep
+    # Lost: the first reply never started by the deadline, and the deadline has passed.
+    lost = np.isinf(fs) & (arr + c.patience <= T) & keep
+    frt = (sent - arr)[responded]
+    n = int(keep.sum())
+
+    nudge = cfg.nudge
+    nudged = order == UNPAID_NUDGED
+    unpaid = (order != NO_ORDER) & (order != PAID_NOW)
+    pay_prob = np.where(nudged, nudge.nudged_pay_prob, nudge.unnudged_pay_prob)
+    paid_later = unpaid & (c.u_pay_later < pay_prob)
+    paid = ((order == PAID_NOW) | paid_later) & keep
+    orders = int(((order != NO_ORDER) & keep).sum())
+
+    m: dict[str, float] = {}
+    m["inquiries"] = n
+    m["lost_inquiries"] = int(lost.sum())
+    m["lost_rate"] = _div(m["lost_inquiries"], n)
+    m["responded"] = int(responded.sum())
+    m["response_rate"] = _div(m["responded"], n)
+    m["dropped_mid_chat"] = int(((end == DROPPED) & keep).sum())
+    m["avg_first_response_s"] = float(frt.mean()) if frt.size else math.nan
+    m["p90_first_response_s"] = float(np.percentile(frt, 90)) if frt.size else math.nan
+    m["avg_response_s"] = _div(resp_sum[keep].sum(), resp_n[keep].sum())
+    m["sl_30s"] = _div((frt <= 30.0).sum(), n)
+    m["rr_3min"] = _div((frt <= 180.0).sum(), n)
+    m["bot_share"] = _div(((first_pool == BOT) & responded).sum(), m["responded"])
+    m["bot_resolved"] = int(((end == DONE) & (end_pool == BOT) & keep).sum())
+    m["escalated"] = int((np.asarray(rec.escalated, dtype=bool) & keep).sum())
+    m["orders"] = orders
+    m["paid_orders"] = int(paid.sum())
+    m["payment_rate"] = _div(m["paid_orders"], orders)
+    m["inquiry_conversion"] = _div(m["paid_orders"], (c.presale & keep).sum())
+    m["gmv"] = float(c.order_value[paid].sum())
+    m["followups_done"] = int((np.asarray(rec.followup_done, dtype=bool) & keep).sum())
+    m["followup_orders"] = int((np.asarray(rec.followup_order, dtype=bool) & keep).sum())
+    m["nudges_done"] = int((nudged & keep).sum())
+    m["nudged_paid"] = int((nudged & paid_later & keep).sum())
+
+    edges = rec.edges_s
+    lengths = np.diff(edges)
+    warm_bins = edges[:-1] >= cfg.warmup_h * 3600.0 - 1e-9
+    heads_s = {p: head_seconds(g, edges) for p, g in rec.groups.items()}
+    busy = {p: np.asarray(b, dtype=float) for p, b in rec.busy_s.items()}
+    for p in ("ft", "temps", "bot"):
+        cap = heads_s[p] * (cfg.staffing.bot.concurrency if p == "bot" else 1)
+        m[f"utilization_{p}"] = _div(busy[p][warm_bins].sum(), cap[warm_bins].sum())
+    for p, code in (("ft", FT), ("temps", TEMPS)):
+        received = ((first_pool == code) & responded).sum() + ((human_pool == code) & keep).sum()
+        m[f"receptions_per_agent_{p}"] = _div(received, getattr(cfg.staffing, p).count)
+
+    cost = {}
+    for p in ("ft", "temps", "bot"):
+        pool = getattr(cfg.staffing, p)
+        paid_hours = head_seconds(rec.groups[p], edges, paid=True).sum() / 3600.0
+        cost[p] = paid_hours * pool.cost_per_hour + (pool.cost_fixed if rec.groups[p] else 0.0)
+    m["cost_labor"] = float(cost["ft"] + cost["temps"])
+    m["cost_bot"] = float(cost["bot"])
+    m["cost_total"] = m["cost_labor"] + m["cost_bot"]
+    m["profit"] = m["gmv"] * cfg.economics.gross_margin - m["cost_total"]
+
+    m["waiting_at_end"] = int((rec.waiting_at_end & keep).sum())
+    m["unpaid_orders"] = orders - m["paid_orders"]
+    m["overtime_h_ft"] = rec.overtime_s["ft"] / 3600.0
+    m["overtime_h_temps"] = rec.overtime_s["temps"] / 3600.0
+    m["forecast_multiplier"] = float(c.multiplier)
+    m["events"] = int(rec.events)
+
+    # Per planning interval, customers by the interval they arrived in.
+    nb = lengths.size
+    b = np.minimum((arr // (cfg.interval_min * 60.0)).astype(np.int64), nb - 1)
+    all_resp = fs <= T
+    frt_all = np.where(all_resp, sent - arr, 0.0)
+    n_resp = np.bincount(b, weights=all_resp, minlength=nb)
+    iv = pd.DataFrame(
+        {
+            "start_h": edges[:-1] / 3600.0,
+            "end_h": edges[1:] / 3600.0,
+            "arrivals": np.bincount(b, minlength=nb),
+            "lost": np.bincount(b, weights=np.isinf(fs) & (arr + c.patience <= T), minlength=nb).astype(np.int64),
+            "responded": n_resp.astype(np.int64),
+            "mean_first_response_s": np.bincount(b, weights=frt_all, minlength=nb) / np.where(n_resp > 0, n_resp, np.nan),
+            "queue_len": np.asarray(rec.queue_len[:nb], dtype=np.int64),
+        }
+    )
+    for p in ("ft", "temps", "bot"):
+        iv[f"heads_{p}"] = heads_s[p] / lengths
+    for p in ("ft", "temps", "bot"):
+        cap = heads_s[p] * (cfg.staffing.bot.concurrency if p == "bot" else 1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            iv[f"utilization_{p}"] = np.where(cap > 0, busy[p] / cap, np.nan)
+    iv.index.name = "interval"
+    return m, iv

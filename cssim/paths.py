@@ -1,0 +1,23 @@
+"""Where the packaged configs and scenarios live: beside the package when installed, at the
+repository root in a git checkout (or an editable install)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PKG = Path(__file__).resolve().parent
+
+
+def _data_dir(name: str) -> Path:
+    installed = _PKG / name
+    return installed if installed.is_dir() else _PKG.parent / name
+
+
+def config_dir() -> Path:
+    """The hydra config folder (``configs/``)."""
+    return _data_dir("configs")
+
+
+def scenario_dir() -> Path:
+    """The folder of named scenarios (``scenarios/``)."""
+    return _data_dir("scenarios")

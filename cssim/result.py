@@ -1,0 +1,28 @@
+"""What one replication returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Result:
+    """One replication of one scenario.
+
+    metrics: the public KPIs (names and units in :data:`cssim.metrics.METRICS`) plus a few
+        diagnostics (:data:`cssim.metrics.DIAGNOSTICS`); plain Python numbers, NaN where a rate
+        has an empty denominator.
+    intervals: one row per planning interval: arrivals, lost, responded (by arrival interval),
+        mean first response (s), queue length at the interval's end, mean heads on shift and
+        utilization per pool.
+    seed, replication: the random streams used (same pair, same customers).
+    wall_s: wall-clock seconds the replication took.
+    """
+
+    metrics: dict[str, float]
+    intervals: pd.DataFrame = field(repr=False)
+    seed: int = 0
+    replication: int = 0
+    wall_s: float = 0.0
