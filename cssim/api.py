@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from omegaconf import DictConfig
 
@@ -36,19 +36,25 @@ def load_scenario(name_or_path: str = "semir_double11_2016", overrides: Sequence
     return compose_config([f"scenario={name}", *overrides])
 
 
-def simulate(cfg: Config | DictConfig, seed: int | None = None, replication: int = 0) -> Result:
+def simulate(
+    cfg: Config | DictConfig,
+    seed: int | None = None,
+    replication: int = 0,
+    progress: Callable[[float], None] | None = None,
+) -> Result:
     """Run one replication of ``cfg`` and return its :class:`~cssim.result.Result`.
 
     ``seed`` defaults to ``cfg.seed``. Replication ``r`` of a seed always sees the same customers
     whatever the staffing (common random numbers); the same config, seed and replication give
-    the same numbers bit for bit.
+    the same numbers bit for bit. ``progress``, if given, is called with the share of the
+    horizon simulated so far (0-1), once per planning interval.
     """
     if isinstance(cfg, DictConfig):
         cfg = to_config(cfg)
     validate(cfg)
     seed = cfg.seed if seed is None else int(seed)
     t0 = time.perf_counter()
-    sim = Simulation(cfg, seed, replication)
+    sim = Simulation(cfg, seed, replication, progress)
     records = sim.run()
     metrics, intervals = compute(cfg, records)
     return Result(metrics, intervals, seed, replication, time.perf_counter() - t0)

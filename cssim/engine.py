@@ -186,8 +186,11 @@ class Records:
 class Simulation:
     """One replication. Build it, then :meth:`run` it once."""
 
-    def __init__(self, cfg: Config, seed: int, replication: int = 0):
+    def __init__(
+        self, cfg: Config, seed: int, replication: int = 0, progress: Callable[[float], None] | None = None
+    ):
         self.cfg = cfg
+        self.progress = progress  # called with the share of the horizon done, once per interval
         streams = make_streams(seed, replication)
         self.env = simpy.Environment()
         self.horizon = cfg.horizon_h * 3600.0
@@ -351,6 +354,8 @@ class Simulation:
         now = self.env.now
         dl = self.deadline
         self.queue_len.append(sum(1 for c in self.q_new if dl[c] > now) + sum(1 for c in self.q_esc if dl[c] > now))
+        if self.progress is not None:
+            self.progress(now / self.horizon)
 
     # ---------------------------------------------------------------- routing
     def _free_human(self) -> Agent | None:

@@ -26,8 +26,25 @@ METRICS = (
     "receptions_per_agent_temps", "cost_labor", "cost_bot", "cost_total", "profit",
 )
 
-#: Extra numbers every run reports next to the public metrics (not part of the contract).
-DIAGNOSTICS = ("waiting_at_end", "unpaid_orders", "overtime_h_ft", "overtime_h_temps", "forecast_multiplier", "events")
+#: The unit of every metric, for tables and charts ("share" is a fraction in [0, 1]).
+UNITS = {
+    "inquiries": "inquiries", "lost_inquiries": "inquiries", "lost_rate": "share", "responded": "inquiries",
+    "response_rate": "share", "dropped_mid_chat": "chats", "avg_first_response_s": "s",
+    "p90_first_response_s": "s", "avg_response_s": "s", "sl_30s": "share", "rr_3min": "share",
+    "bot_share": "share", "bot_resolved": "chats", "escalated": "chats", "orders": "orders",
+    "paid_orders": "orders", "payment_rate": "share", "inquiry_conversion": "share", "gmv": "CNY",
+    "followups_done": "tasks", "followup_orders": "orders", "nudges_done": "tasks", "nudged_paid": "orders",
+    "utilization_ft": "share", "utilization_temps": "share", "utilization_bot": "share",
+    "receptions_per_agent_ft": "chats/agent/day", "receptions_per_agent_temps": "chats/agent/day",
+    "cost_labor": "CNY", "cost_bot": "CNY", "cost_total": "CNY", "profit": "CNY",
+    "waiting_at_end": "inquiries", "paid_at_once": "orders", "unpaid_orders": "orders",
+    "overtime_h_ft": "h", "overtime_h_temps": "h", "forecast_multiplier": "x", "events": "events",
+}
+
+#: Extra numbers every run reports next to the public metrics (not part of the contract):
+#: inquiries still waiting for a first reply at the horizon, orders paid at once and never
+#: paid, hours worked past shift ends, the replication's forecast multiplier, SimPy events.
+DIAGNOSTICS = ("waiting_at_end", "paid_at_once", "unpaid_orders", "overtime_h_ft", "overtime_h_temps", "forecast_multiplier", "events")
 
 
 def _div(a: float, b: float) -> float:
@@ -80,7 +97,11 @@ def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
     m["avg_response_s"] = _div(resp_sum[keep].sum(), resp_n[keep].sum())
     m["sl_30s"] = _div((frt <= 30.0).sum(), n)
     m["rr_3min"] = _div((frt <= 180.0).sum(), n)
-    m["bot_share"] = _div(((first_pool == BOT) & responded).sum(), m["responded"])
+    # Receptions: chats a pool replied to (an escalated chat is one for the bot and one for the
+    # human who takes it over).
+    bot_rec = int(((first_pool == BOT) & responded).sum())
+    human_rec = int(((first_pool != BOT) & responded).sum() + ((human_pool >= 0) & keep).sum())
+    m["bot_share"] = _div(bot_rec, bot_rec + human_rec)
     m["bot_resolved"] = int(((end == DONE) & (end_pool == BOT) & keep).sum())
     m["escalated"] = int((np.asarray(rec.escalated, dtype=bool) & keep).sum())
     m["orders"] = orders
@@ -103,7 +124,8 @@ def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
         m[f"utilization_{p}"] = _div(busy[p][warm_bins].sum(), cap[warm_bins].sum())
     for p, code in (("ft", FT), ("temps", TEMPS)):
         received = ((first_pool == code) & responded).sum() + ((human_pool == code) & keep).sum()
-        m[f"receptions_per_agent_{p}"] = _div(received, getattr(cfg.staffing, p).count)
+        # Per head and per day of horizon, to read against the 150-200 a day rule of thumb.
+        m[f"receptions_per_agent_{p}"] = _div(received, getattr(cfg.staffing, p).count * cfg.horizon_h / 24.0)
 
     cost = {}
     for p in ("ft", "temps", "bot"):
@@ -116,6 +138,7 @@ def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
     m["profit"] = m["gmv"] * cfg.economics.gross_margin - m["cost_total"]
 
     m["waiting_at_end"] = int((rec.waiting_at_end & keep).sum())
+    m["paid_at_once"] = int(((order == PAID_NOW) & keep).sum())
     m["unpaid_orders"] = orders - m["paid_orders"]
     m["overtime_h_ft"] = rec.overtime_s["ft"] / 3600.0
     m["overtime_h_temps"] = rec.overtime_s["temps"] / 3600.0

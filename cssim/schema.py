@@ -10,12 +10,13 @@ composing. Own scenarios: pass a YAML path to :func:`cssim.load_scenario`, or pu
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Sequence
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 from cssim.config import Config, validate
 from cssim.paths import config_dir, scenario_dir
@@ -54,14 +55,27 @@ def register_file_scenario(path: Path) -> str:
     return name
 
 
-def one_line(e: BaseException) -> str:
-    """An exception's message on one line, without hydra's and OmegaConf's context blocks."""
+def one_line(e: BaseException, overrides: Sequence[str] = ()) -> str:
+    """An exception's message on one line, naming the key and value, without hydra's and
+    OmegaConf's context blocks."""
     msg = str(e).strip()
-    if isinstance(e, OmegaConfBaseException) and getattr(e, "full_key", None):
-        first = msg.splitlines()[0] if msg else type(e).__name__
-        return f"{e.full_key}: {first}"
-    lines = [ln.strip() for ln in msg.splitlines() if ln.strip() and not ln.strip().startswith(("full_key", "object_type", "reference_type"))]
-    return " ".join(lines) if lines else type(e).__name__
+    first = msg.splitlines()[0].strip() if msg else type(e).__name__
+    missing = re.search(r"Could not find '([^'/]+)/([^']+)'", msg)
+    if missing:
+        options = re.search(r"Available options in '[^']+':\s*(.*?)\s*Config search path", msg, re.S)
+        avail = ", ".join(options.group(1).split()) if options else "none"
+        return f"{missing.group(1)}={missing.group(2)}: no such {missing.group(1)} (available: {avail})"
+    cause = e.__cause__ if isinstance(e.__cause__, OmegaConfBaseException) else e
+    if isinstance(cause, OmegaConfBaseException):
+        detail = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        if isinstance(cause, (ConfigAttributeError, ConfigKeyError)):
+            detail = f"unknown key ({detail})"
+        found = re.search(r"override '([^']+)'", msg) or re.search(r"override (\S+)$", first)
+        where = found.group(1) if found and cause is not e else getattr(cause, "full_key", None) or "config"
+        if "=" not in where:  # hydra named only the key: show the override as the user wrote it
+            where = next((o for o in overrides if o.lstrip("+~").split("=", 1)[0] == where), where)
+        return f"{where}: {detail}"
+    return " ".join(ln.strip() for ln in msg.splitlines() if ln.strip()) or type(e).__name__
 
 
 def to_config(cfg: DictConfig) -> Config:
@@ -86,5 +100,5 @@ def compose_config(overrides: Sequence[str]) -> Config:
         with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3", job_name="cssim"):
             cfg = compose("config", overrides=list(overrides))
     except (HydraException, OmegaConfBaseException) as e:
-        raise ValueError(one_line(e)) from None
+        raise ValueError(one_line(e, overrides)) from None
     return to_config(cfg)
