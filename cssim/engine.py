@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from heapq import heappop, heappush
 from dataclasses import dataclass
 from typing import Callable
 
@@ -34,6 +35,7 @@ from cssim.arrivals import arrival_times, forecast_multiplier, interval_edges_s
 from cssim.config import Config
 from cssim.roster import Group, roster
 from cssim.streams import BlockSampler, draw, make_streams
+from simpy.events import NORMAL
 
 INF = math.inf
 FT, TEMPS, BOT = 0, 1, 2
@@ -120,25 +122,39 @@ def draw_customers(cfg: Config, streams: dict[str, np.random.Generator]) -> Cust
     )
 
 
+class Call:
+    """A bare SimPy event that calls one callback with a payload: what every step of this
+    model is (SimPy's ``step`` reads only ``callbacks`` and ``_ok``)."""
+
+    __slots__ = ("callbacks", "value")
+    _ok = True
+
+    def __init__(self, callback: Callable[["Call"], None], payload: object):
+        self.callbacks = (callback,)
+        self.value = payload
+
+
 class Agent:
     """One server: a person, or one bot instance. ``open``: chats held (slots in use);
     ``busy_until``: when its typing queue empties (humans)."""
 
-    __slots__ = ("pool", "open", "busy_until", "on_shift", "waking", "off_s")
+    __slots__ = ("pool", "id", "open", "busy_until", "on_shift", "in_heap", "off_s")
 
-    def __init__(self, pool: "PoolState", off_s: float):
+    def __init__(self, pool: "PoolState", ident: int, off_s: float):
         self.pool = pool
+        self.id = ident  # breaks ties in the idle heap deterministically
         self.off_s = off_s  # shift end: work after it is overtime, not utilization
         self.open = 0
         self.busy_until = 0.0
         self.on_shift = False
-        self.waking = False
+        self.in_heap = False
 
 
 class PoolState:
     """Runtime state of one pool. ``free[k]`` holds the on-shift agents with ``k`` open chats
-    (k < concurrency), as an insertion-ordered dict used as an ordered set: finding the
-    least-loaded agent never scans agents."""
+    (k < concurrency), as an insertion-ordered dict used as an ordered set, and ``low`` is the
+    lowest non-empty ``k`` (``concurrency`` when no slot is free): finding the least-loaded
+    agent never scans agents or buckets."""
 
     def __init__(self, name: str, cfg: Config, rng: np.random.Generator, nbins: int):
         p = getattr(cfg.staffing, name)
@@ -149,10 +165,55 @@ class PoolState:
         self.conversion = p.conversion
         self.reply = BlockSampler(p.reply_s, rng, scale=1.0 / p.speed)
         self.free: list[dict[Agent, None]] = [{} for _ in range(p.concurrency)]
+        self.low = p.concurrency
         self.loads = [k / p.concurrency for k in range(p.concurrency)]
         self.busy_s = [0.0] * nbins  # typing seconds (humans) or open-chat seconds (bot) per interval
         self.overtime_s = 0.0  # busy seconds after the agent's shift ended (finishing chats)
         self.replies = 0
+
+    def first_free(self) -> Agent | None:
+        """The least-loaded on-shift agent with a free slot, or None."""
+        return next(iter(self.free[self.low])) if self.low < self.concurrency else None
+
+    def occupy(self, agent: Agent) -> None:
+        """An on-shift agent with a free slot takes one more chat."""
+        k = agent.open
+        bucket = self.free[k]
+        del bucket[agent]
+        agent.open = k + 1
+        if k + 1 < self.concurrency:
+            self.free[k + 1][agent] = None
+        if not bucket and k == self.low:
+            self.low = k + 1  # bucket k+1 now holds this agent (or k+1 is "none free")
+
+    def vacate(self, agent: Agent) -> None:
+        """An agent closes a chat (off-shift agents just hold one fewer)."""
+        k = agent.open
+        agent.open = k - 1
+        if agent.on_shift:
+            if k < self.concurrency:
+                del self.free[k][agent]
+            self.free[k - 1][agent] = None
+            if k - 1 < self.low:
+                self.low = k - 1
+
+    def join(self, agent: Agent) -> None:
+        agent.on_shift = True
+        k = agent.open
+        if k < self.concurrency:
+            self.free[k][agent] = None
+            if k < self.low:
+                self.low = k
+
+    def leave(self, agent: Agent) -> None:
+        agent.on_shift = False
+        k = agent.open
+        if k < self.concurrency:
+            bucket = self.free[k]
+            del bucket[agent]
+            if not bucket and k == self.low:
+                while self.low < self.concurrency and not self.free[self.low]:
+                    self.low += 1
 
 
 @dataclass
@@ -247,7 +308,11 @@ class Simulation:
         self.q_new: deque[int] = deque()  # waiting for a first reply
         self.q_esc: deque[int] = deque()  # escalated by the bot, waiting for a human
         self.tasks: deque[tuple[int, int, float]] = deque()  # (kind, customer, expires)
-        self.idle: dict[Agent, None] = {}  # on-shift humans with nothing to type
+        # Humans by (lower bound of) the instant their typing queue empties: the first with a
+        # key <= now and nothing queued is idle. Each agent is in it at most once; keys are
+        # refreshed lazily when popped. Only kept when follow-ups or nudges are on.
+        self.idle_heap: list[tuple[float, int, Agent]] = []
+        self.task_wake_pending = False
         self.queue_len: list[int] = []
         self.events = 0
 
@@ -271,17 +336,19 @@ class Simulation:
         self.tasks_on = self.followup_on or self.nudge_on
 
     # ---------------------------------------------------------------- scheduling
-    def _at(self, t: float, callback: Callable[[simpy.Event], None], payload: object) -> None:
+    def _at(self, t: float, callback: Callable[[Call], None], payload: object) -> None:
         """Call ``callback(event)`` at absolute time ``t``; ``event.value`` is ``payload``."""
         self.events += 1
-        self.env.timeout(t - self.env._now, payload).callbacks.append(callback)
+        self.env.schedule(Call(callback, payload), NORMAL, t - self.env.now)
 
     def run(self) -> Records:
         """Simulate from 0 to the horizon and return the records."""
         in_use = self.humans + ([self.bot] if self.bot else [])
+        ident = 0
         for pool in in_use:
             for g in self.groups[pool.name]:
-                agents = [Agent(pool, g.end_s) for _ in range(g.working)]
+                agents = [Agent(pool, ident + i, g.end_s) for i in range(g.working)]
+                ident += g.working
                 if g.start_s < self.horizon:
                     self._at(g.start_s, self._shift_start, agents)
                 if g.end_s < self.horizon:
@@ -333,24 +400,23 @@ class Simulation:
         return waiting
 
     # ---------------------------------------------------------------- shifts
-    def _shift_start(self, ev: simpy.Event) -> None:
+    def _shift_start(self, ev: Call) -> None:
         for a in ev.value:
-            a.on_shift = True
-            a.pool.free[0][a] = None
+            a.pool.join(a)
             if self.tasks_on and a.pool.human:
-                self._wake_now(a)
+                self._track(a)
         for a in ev.value:
             self._fill(a)
+        if self.tasks:
+            self._work_tasks()
 
-    def _shift_end(self, ev: simpy.Event) -> None:
-        # Leaving agents take no new chats and finish the ones they hold.
+    def _shift_end(self, ev: Call) -> None:
+        # Leaving agents take no new chats and finish the ones they hold (they drop out of
+        # the idle heap lazily).
         for a in ev.value:
-            a.on_shift = False
-            if a.open < a.pool.concurrency:
-                del a.pool.free[a.open][a]
-            self.idle.pop(a, None)
+            a.pool.leave(a)
 
-    def _sample_queue(self, ev: simpy.Event | None) -> None:
+    def _sample_queue(self, ev: Call | None) -> None:
         now = self.env.now
         dl = self.deadline
         self.queue_len.append(sum(1 for c in self.q_new if dl[c] > now) + sum(1 for c in self.q_esc if dl[c] > now))
@@ -363,22 +429,15 @@ class Simulation:
         best = None
         best_load = 2.0
         for pool in self.humans:
-            for k, bucket in enumerate(pool.free):
-                if bucket:
-                    if pool.loads[k] < best_load:
-                        best, best_load = bucket, pool.loads[k]
-                    break
-        return next(iter(best)) if best is not None else None
+            low = pool.low
+            if low < pool.concurrency and pool.loads[low] < best_load:
+                best, best_load = pool, pool.loads[low]
+        return best.first_free() if best is not None else None
 
     def _free_bot(self) -> Agent | None:
-        if self.bot is None:
-            return None
-        for bucket in self.bot.free:
-            if bucket:
-                return next(iter(bucket))
-        return None
+        return self.bot.first_free() if self.bot is not None else None
 
-    def _on_arrival(self, ev: simpy.Event) -> None:
+    def _on_arrival(self, ev: Call) -> None:
         cid = ev.value
         if cid + 1 < self.n:
             self._at(self.arrival[cid + 1], self._on_arrival, cid + 1)
@@ -396,7 +455,7 @@ class Simulation:
 
     def _next_waiting(self, human: bool) -> int | None:
         """Pop the next live customer for a freed slot, dropping lazily those who left."""
-        now = self.env._now
+        now = self.env.now
         dl = self.deadline
         q_esc, q_new = self.q_esc, self.q_new
         while human and q_esc:
@@ -427,11 +486,7 @@ class Simulation:
 
     def _assign(self, agent: Agent, cid: int) -> None:
         pool = agent.pool
-        k = agent.open
-        del pool.free[k][agent]
-        if k + 1 < pool.concurrency:
-            pool.free[k + 1][agent] = None
-        agent.open = k + 1
+        pool.occupy(agent)
         self.agent_of[cid] = agent
         if pool is self.bot:
             self._bot_chat(agent, cid)
@@ -441,13 +496,8 @@ class Simulation:
             self._reply(agent, cid)
 
     def _release(self, agent: Agent) -> None:
-        pool = agent.pool
-        k = agent.open
-        agent.open = k - 1
+        agent.pool.vacate(agent)
         if agent.on_shift:
-            if k < pool.concurrency:
-                del pool.free[k][agent]
-            pool.free[k - 1][agent] = None
             self._fill(agent)
 
     # ---------------------------------------------------------------- conversation
@@ -475,7 +525,7 @@ class Simulation:
     def _reply(self, agent: Agent, cid: int) -> None:
         """The customer's pending message joins the agent's typing FIFO. The reply's start is
         known now, so abandonment (judged at reply start) is settled now."""
-        now = self.env._now
+        now = self.env.now
         pool = agent.pool
         start = agent.busy_until if agent.busy_until > now else now
         k = self.turn[cid]
@@ -509,10 +559,10 @@ class Simulation:
         else:
             self._at(done, self._end_done, cid)
 
-    def _on_message(self, ev: simpy.Event) -> None:
+    def _on_message(self, ev: Call) -> None:
         """The customer writes again (turn k+1); mid-chat patience starts now."""
         cid = ev.value
-        now = self.env._now
+        now = self.env.now
         k = self.turn[cid]
         self.turn[cid] = k + 1
         self.msg_t[cid] = now
@@ -522,7 +572,7 @@ class Simulation:
     def _bot_chat(self, agent: Agent, cid: int) -> None:
         """A bot chat never waits for a reply, so it is computed whole now: replies up to the
         end (resolved) or up to the hand-over to a human (escalated)."""
-        now = self.env._now
+        now = self.env.now
         pool = agent.pool
         if now > self.deadline[cid]:
             # A silent abandoner reached from the queue: one wasted reply.
@@ -555,11 +605,11 @@ class Simulation:
             self.turn[cid] = last  # the hand-over message is turn last+1
             self._at(t, self._escalate, cid)
 
-    def _escalate(self, ev: simpy.Event) -> None:
+    def _escalate(self, ev: Call) -> None:
         """The customer's next message asks for a human: the bot lets the chat go and the
         customer waits for a human with mid-chat patience, ahead of new inquiries."""
         cid = ev.value
-        now = self.env._now
+        now = self.env.now
         k = self.turn[cid]
         self.turn[cid] = k + 1
         if self.turns[cid] < k + 1:
@@ -577,7 +627,7 @@ class Simulation:
         self._release(bot_agent)
 
     # ---------------------------------------------------------------- chat ends
-    def _end_done(self, ev: simpy.Event) -> None:
+    def _end_done(self, ev: Call) -> None:
         """Last reply sent: the slot frees, and a presale chat may place an order."""
         cid = ev.value
         agent = self.agent_of[cid]
@@ -590,17 +640,17 @@ class Simulation:
             if self.u_order[cid] < p:
                 self._place_order(cid)
             elif self.followup_on:
-                self._at(self.env._now + self.followup_after, self._task_due, (FOLLOWUP, cid))
+                self._at(self.env.now + self.followup_after, self._task_due, (FOLLOWUP, cid))
         self._release(agent)
 
-    def _end_abandoned(self, ev: simpy.Event) -> None:
+    def _end_abandoned(self, ev: Call) -> None:
         cid = ev.value
         agent = self.agent_of[cid]
         self.agent_of[cid] = None
         self.end[cid] = ABANDONED
         self._release(agent)
 
-    def _end_dropped(self, ev: simpy.Event) -> None:
+    def _end_dropped(self, ev: Call) -> None:
         cid = ev.value
         agent = self.agent_of[cid]
         self.agent_of[cid] = None
@@ -610,7 +660,7 @@ class Simulation:
     def _drop(self, cid: int) -> None:
         self.end[cid] = DROPPED
         if self.followup_on and self.followup_drops and self.presale[cid]:
-            self._at(self.env._now + self.followup_after, self._task_due, (FOLLOWUP, cid))
+            self._at(self.env.now + self.followup_after, self._task_due, (FOLLOWUP, cid))
 
     def _delay_factor(self, r: float) -> float:
         """How the chat's mean response time ``r`` (s) scales the order probability."""
@@ -627,57 +677,68 @@ class Simulation:
             return
         self.order[cid] = UNPAID
         if self.nudge_on and not self.returning[cid]:
-            self._at(self.env._now + self.nudge_after, self._task_due, (NUDGE, cid))
+            self._at(self.env.now + self.nudge_after, self._task_due, (NUDGE, cid))
 
     # ---------------------------------------------------------------- follow-ups and nudges
     def _after_typing(self, agent: Agent) -> None:
-        """A human got typing work: it is not idle, and it must look for tasks when its
-        typing queue empties."""
-        if self.tasks_on:
-            self.idle.pop(agent, None)
-            if not agent.waking:
-                agent.waking = True
-                self._at(agent.busy_until, self._wake, agent)
+        """A human got typing work: keep it findable by when it will be free for tasks."""
+        if self.tasks_on and not agent.in_heap:
+            self._track(agent)
 
-    def _wake(self, ev: simpy.Event) -> None:
-        agent = ev.value
-        agent.waking = False
-        if agent.busy_until > self.env._now:  # more replies were queued meanwhile
-            agent.waking = True
-            self._at(agent.busy_until, self._wake, agent)
-        elif agent.on_shift:
-            self._wake_now(agent)
+    def _track(self, agent: Agent) -> None:
+        agent.in_heap = True
+        heappush(self.idle_heap, (agent.busy_until, agent.id, agent))
 
-    def _wake_now(self, agent: Agent) -> None:
-        """An on-shift agent with nothing to type takes the oldest live task, or goes idle."""
-        now = self.env._now
+    def _idle_agent(self) -> Agent | None:
+        """An on-shift human with nothing to type now (the one idle longest), or None."""
+        now = self.env.now
+        heap = self.idle_heap
+        while heap and heap[0][0] <= now:
+            _, _, a = heappop(heap)
+            a.in_heap = False
+            if not a.on_shift:
+                continue  # gone home; finishing chats needs no tasks
+            if a.busy_until <= now:
+                return a
+            self._track(a)  # got more work since: re-key it
+        return None
+
+    def _task_due(self, ev: Call) -> None:
+        kind, cid = ev.value
+        window = self.followup_window if kind == FOLLOWUP else self.nudge_window
+        self.tasks.append((kind, cid, self.env.now + window))
+        self._work_tasks()
+
+    def _task_wake(self, ev: Call) -> None:
+        self.task_wake_pending = False
+        self._work_tasks()
+
+    def _work_tasks(self) -> None:
+        """Idle humans take waiting tasks, oldest first, skipping expired ones; if tasks are
+        left, look again when the next human may be free."""
+        now = self.env.now
         tasks = self.tasks
         while tasks:
-            kind, cid, expires = tasks.popleft()
-            if expires >= now:
-                self._do_task(agent, kind, cid)
-                return
-        self.idle[agent] = None
-
-    def _task_due(self, ev: simpy.Event) -> None:
-        kind, cid = ev.value
-        now = self.env._now
-        if self.idle:
-            agent = next(iter(self.idle))
-            del self.idle[agent]
+            if tasks[0][2] < now:
+                tasks.popleft()  # expired: counts as not done
+                continue
+            agent = self._idle_agent()
+            if agent is None:
+                break
+            kind, cid, _ = tasks.popleft()
             self._do_task(agent, kind, cid)
-        else:
-            window = self.followup_window if kind == FOLLOWUP else self.nudge_window
-            self.tasks.append((kind, cid, now + window))
+        if tasks and not self.task_wake_pending and self.idle_heap:
+            self.task_wake_pending = True
+            self._at(max(self.idle_heap[0][0], now), self._task_wake, None)
 
     def _do_task(self, agent: Agent, kind: int, cid: int) -> None:
-        now = self.env._now
+        now = self.env.now
         pool = agent.pool
         done = now + pool.reply.next()
         pool.replies += 1
         agent.busy_until = done
         self._busy(agent, now, done)
-        self._after_typing(agent)
+        self._track(agent)
         if kind == FOLLOWUP:
             self.followup_done[cid] = True
             if self.u_followup[cid] < self.followup_prob:
