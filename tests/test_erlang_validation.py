@@ -98,7 +98,7 @@ def test_infinite_patience_matches_exact_erlang_c():
         [
             f"staffing.ft.count={n}",
             f"arrivals.rate_per_min={rate}",
-            "customers.patience={dist: constant, mean: .inf}",
+            "customers.patience={dist: constant, mean: inf}",
             "horizon_h=25",
             "warmup_h=1",
         ],
@@ -123,7 +123,7 @@ def test_more_agents_never_make_anyone_wait_longer_erlang_c():
     servers for the same arrival times and service requirements. With infinite patience every
     customer is served in arrival order, so the k-th reply-time draw goes to the k-th customer
     at every staffing level: the theorem applies customer by customer."""
-    base = ["arrivals.rate_per_min=9", "customers.patience={dist: constant, mean: .inf}", "horizon_h=12", "warmup_h=0"]
+    base = ["arrivals.rate_per_min=9", "customers.patience={dist: constant, mean: inf}", "horizon_h=12", "warmup_h=0"]
     w10, w11, w14 = (waits(base + [f"staffing.ft.count={n}"]) for n in (10, 11, 14))
     assert w10.size == w11.size == w14.size > 5000
     finite = np.isfinite(w10) & np.isfinite(w11) & np.isfinite(w14)
