@@ -254,6 +254,7 @@ class Simulation:
         self.progress = progress  # called with the share of the horizon done, once per interval
         streams = make_streams(seed, replication)
         self.env = simpy.Environment()
+        self.now = 0.0  # the model's clock (s); see _loop
         self.horizon = cfg.horizon_h * 3600.0
         self.edges = interval_edges_s(cfg)
         self.ilen = cfg.interval_min * 60.0
@@ -339,7 +340,7 @@ class Simulation:
     def _at(self, t: float, callback: Callable[[Call], None], payload: object) -> None:
         """Call ``callback(event)`` at absolute time ``t``; ``event.value`` is ``payload``."""
         self.events += 1
-        self.env.schedule(Call(callback, payload), NORMAL, t - self.env.now)
+        self.env.schedule(Call(callback, payload), NORMAL, t - self.env.now)  # absolute t
 
     def run(self) -> Records:
         """Simulate from 0 to the horizon and return the records."""
@@ -355,9 +356,8 @@ class Simulation:
                     self._at(g.end_s, self._shift_end, agents)
         for t in self.edges[1:-1]:
             self._at(float(t), self._sample_queue, None)
-        if self.n:
-            self._at(self.arrival[0], self._on_arrival, 0)
-        self.env.run(until=self.horizon)
+        self._loop()
+        self.now = self.horizon
         self._sample_queue(None)
         return Records(
             customers=self.cust,
@@ -417,7 +417,7 @@ class Simulation:
             a.pool.leave(a)
 
     def _sample_queue(self, ev: Call | None) -> None:
-        now = self.env.now
+        now = self.now
         dl = self.deadline
         self.queue_len.append(sum(1 for c in self.q_new if dl[c] > now) + sum(1 for c in self.q_esc if dl[c] > now))
         if self.progress is not None:
@@ -437,10 +437,34 @@ class Simulation:
     def _free_bot(self) -> Agent | None:
         return self.bot.first_free() if self.bot is not None else None
 
-    def _on_arrival(self, ev: Call) -> None:
-        cid = ev.value
-        if cid + 1 < self.n:
-            self._at(self.arrival[cid + 1], self._on_arrival, cid + 1)
+    def _loop(self) -> None:
+        """Merge the pre-drawn, sorted arrivals with SimPy's event calendar up to the horizon.
+
+        Arrivals need no event of their own: the next one is handled when it comes before the
+        next scheduled event (``env.peek()``), everything else is ``env.step()``. ``self.now``
+        is the model's clock for both (every handler reads it); SimPy's clock catches up at
+        the next step, and events are always scheduled at absolute times >= both clocks.
+        """
+        env, step, peek = self.env, self.env.step, self.env.peek
+        arrival, n, horizon = self.arrival, self.n, self.horizon
+        i = 0
+        t_arr = arrival[0] if n else INF
+        while True:
+            t_ev = peek()
+            if t_arr < t_ev:
+                if t_arr >= horizon:
+                    return
+                self.now = t_arr
+                self._arrive(i)
+                i += 1
+                t_arr = arrival[i] if i < n else INF
+            else:
+                if t_ev >= horizon:
+                    return
+                self.now = t_ev
+                step()
+
+    def _arrive(self, cid: int) -> None:
         policy = self.policy
         if policy == "bot_first":
             agent = self._free_bot() or self._free_human()
@@ -455,7 +479,7 @@ class Simulation:
 
     def _next_waiting(self, human: bool) -> int | None:
         """Pop the next live customer for a freed slot, dropping lazily those who left."""
-        now = self.env.now
+        now = self.now
         dl = self.deadline
         q_esc, q_new = self.q_esc, self.q_new
         while human and q_esc:
@@ -497,7 +521,7 @@ class Simulation:
 
     def _release(self, agent: Agent) -> None:
         agent.pool.vacate(agent)
-        if agent.on_shift:
+        if agent.on_shift and (self.q_new or self.q_esc):
             self._fill(agent)
 
     # ---------------------------------------------------------------- conversation
@@ -525,7 +549,7 @@ class Simulation:
     def _reply(self, agent: Agent, cid: int) -> None:
         """The customer's pending message joins the agent's typing FIFO. The reply's start is
         known now, so abandonment (judged at reply start) is settled now."""
-        now = self.env.now
+        now = self.now
         pool = agent.pool
         start = agent.busy_until if agent.busy_until > now else now
         k = self.turn[cid]
@@ -538,7 +562,8 @@ class Simulation:
                 pool.replies += 1
                 agent.busy_until = done
                 self._busy(agent, start, done)
-                self._after_typing(agent)
+                if self.tasks_on and not agent.in_heap:
+                    self._track(agent)
                 self._at(done, self._end_abandoned, cid)
             else:
                 self._at(self.deadline[cid], self._end_abandoned, cid)
@@ -547,7 +572,8 @@ class Simulation:
         pool.replies += 1
         agent.busy_until = done
         self._busy(agent, start, done)
-        self._after_typing(agent)
+        if self.tasks_on and not agent.in_heap:
+            self._track(agent)  # keep it findable by when it will be free for tasks
         if k == 1:
             self.first_start[cid] = start
             self.first_sent[cid] = done
@@ -562,7 +588,7 @@ class Simulation:
     def _on_message(self, ev: Call) -> None:
         """The customer writes again (turn k+1); mid-chat patience starts now."""
         cid = ev.value
-        now = self.env.now
+        now = self.now
         k = self.turn[cid]
         self.turn[cid] = k + 1
         self.msg_t[cid] = now
@@ -572,7 +598,7 @@ class Simulation:
     def _bot_chat(self, agent: Agent, cid: int) -> None:
         """A bot chat never waits for a reply, so it is computed whole now: replies up to the
         end (resolved) or up to the hand-over to a human (escalated)."""
-        now = self.env.now
+        now = self.now
         pool = agent.pool
         if now > self.deadline[cid]:
             # A silent abandoner reached from the queue: one wasted reply.
@@ -609,7 +635,7 @@ class Simulation:
         """The customer's next message asks for a human: the bot lets the chat go and the
         customer waits for a human with mid-chat patience, ahead of new inquiries."""
         cid = ev.value
-        now = self.env.now
+        now = self.now
         k = self.turn[cid]
         self.turn[cid] = k + 1
         if self.turns[cid] < k + 1:
@@ -640,7 +666,7 @@ class Simulation:
             if self.u_order[cid] < p:
                 self._place_order(cid)
             elif self.followup_on:
-                self._at(self.env.now + self.followup_after, self._task_due, (FOLLOWUP, cid))
+                self._at(self.now + self.followup_after, self._task_due, (FOLLOWUP, cid))
         self._release(agent)
 
     def _end_abandoned(self, ev: Call) -> None:
@@ -660,7 +686,7 @@ class Simulation:
     def _drop(self, cid: int) -> None:
         self.end[cid] = DROPPED
         if self.followup_on and self.followup_drops and self.presale[cid]:
-            self._at(self.env.now + self.followup_after, self._task_due, (FOLLOWUP, cid))
+            self._at(self.now + self.followup_after, self._task_due, (FOLLOWUP, cid))
 
     def _delay_factor(self, r: float) -> float:
         """How the chat's mean response time ``r`` (s) scales the order probability."""
@@ -677,21 +703,16 @@ class Simulation:
             return
         self.order[cid] = UNPAID
         if self.nudge_on and not self.returning[cid]:
-            self._at(self.env.now + self.nudge_after, self._task_due, (NUDGE, cid))
+            self._at(self.now + self.nudge_after, self._task_due, (NUDGE, cid))
 
     # ---------------------------------------------------------------- follow-ups and nudges
-    def _after_typing(self, agent: Agent) -> None:
-        """A human got typing work: keep it findable by when it will be free for tasks."""
-        if self.tasks_on and not agent.in_heap:
-            self._track(agent)
-
     def _track(self, agent: Agent) -> None:
         agent.in_heap = True
         heappush(self.idle_heap, (agent.busy_until, agent.id, agent))
 
     def _idle_agent(self) -> Agent | None:
         """An on-shift human with nothing to type now (the one idle longest), or None."""
-        now = self.env.now
+        now = self.now
         heap = self.idle_heap
         while heap and heap[0][0] <= now:
             _, _, a = heappop(heap)
@@ -706,7 +727,7 @@ class Simulation:
     def _task_due(self, ev: Call) -> None:
         kind, cid = ev.value
         window = self.followup_window if kind == FOLLOWUP else self.nudge_window
-        self.tasks.append((kind, cid, self.env.now + window))
+        self.tasks.append((kind, cid, self.now + window))
         self._work_tasks()
 
     def _task_wake(self, ev: Call) -> None:
@@ -716,7 +737,7 @@ class Simulation:
     def _work_tasks(self) -> None:
         """Idle humans take waiting tasks, oldest first, skipping expired ones; if tasks are
         left, look again when the next human may be free."""
-        now = self.env.now
+        now = self.now
         tasks = self.tasks
         while tasks:
             if tasks[0][2] < now:
@@ -732,7 +753,7 @@ class Simulation:
             self._at(max(self.idle_heap[0][0], now), self._task_wake, None)
 
     def _do_task(self, agent: Agent, kind: int, cid: int) -> None:
-        now = self.env.now
+        now = self.now
         pool = agent.pool
         done = now + pool.reply.next()
         pool.replies += 1
