@@ -124,8 +124,9 @@ def _job(cfg: DictConfig) -> None:
         if not multirun:
             raise
         # Keep the sweep going: the point is marked failed and reported at aggregation.
-        write_atomic(out / "error.txt", lambda p: p.write_text(f"{type(e).__name__}: {one_line(e)}\n"))
-        print(f"cssim: error: sweep point {hc.job.num} ({' '.join(overrides)}) failed: {one_line(e)}", file=sys.stderr)
+        reason = f"{type(e).__name__}: {one_line(e)}"
+        write_atomic(out / "error.txt", lambda p: p.write_text(reason + "\n"))
+        print(f"cssim: error: sweep point {hc.job.num} ({' '.join(overrides)}) failed: {reason}", file=sys.stderr)
         return
     if not multirun:
         print(kpi_table(config, results))

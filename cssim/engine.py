@@ -33,7 +33,7 @@ import simpy
 
 from cssim.arrivals import arrival_times, forecast_multiplier, interval_edges_s
 from cssim.config import Config
-from cssim.roster import Group, roster
+from cssim.roster import roster
 from cssim.streams import BlockSampler, draw, make_streams
 from simpy.events import NORMAL
 
@@ -445,7 +445,7 @@ class Simulation:
         is the model's clock for both (every handler reads it); SimPy's clock catches up at
         the next step, and events are always scheduled at absolute times >= both clocks.
         """
-        env, step, peek = self.env, self.env.step, self.env.peek
+        step, peek = self.env.step, self.env.peek
         arrival, n, horizon = self.arrival, self.n, self.horizon
         i = 0
         t_arr = arrival[0] if n else INF

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cssim.config import Config
-from cssim.engine import BOT, DONE, DROPPED, FT, NO_ORDER, PAID_NOW, POOL_CODES, TEMPS, UNPAID_NUDGED, Records
+from cssim.engine import BOT, DONE, DROPPED, FT, NO_ORDER, PAID_NOW, TEMPS, UNPAID_NUDGED, Records
 from cssim.roster import head_seconds
 
 #: The public metric names, in display order (MODEL.md "Outputs"). Units: counts, shares in
