@@ -4,12 +4,13 @@ The ``erlang_a`` scenario is M/M/n+M: Poisson arrivals, n agents with concurrenc
 exponential reply per chat, exponential patience judged at the start of service. Its stationary
 behaviour is the birth-death chain solved exactly by :func:`cssim.analytic.erlang_a`.
 
-Tolerance: each point runs R independent replications (different seeds) of a long horizon after a
-warm-up that washes out the empty start. The replication means are i.i.d., so
+Tolerance (:mod:`cssim.validate`): each point runs R independent replications of a long horizon
+after a warm-up that washes out the empty start. The replication means are i.i.d., so
 ``mean +- t(0.999, R-1) * sd / sqrt(R)`` is a 99.8% confidence interval for the stationary value
-(up to the warm-up bias, which is orders of magnitude smaller than the interval here). A test
-fails only if the exact value falls outside that interval; with the handful of comparisons in
-this file a false alarm is rarer than 1 in 100 runs.
+(up to the warm-up bias, orders of magnitude smaller than the interval here). A test fails only
+if an exact value falls outside its interval; with the 12 comparisons in the default run a false
+alarm is rarer than 1 in 40 runs, and the runs are seeded, so a given commit passes or fails
+reproducibly.
 """
 
 from __future__ import annotations
@@ -21,64 +22,31 @@ import pytest
 from scipy import stats
 
 import cssim
-from cssim.analytic import erlang_a, erlang_c
+from cssim.analytic import erlang_a
 from cssim.engine import Simulation
+from cssim.validate import compare, table
 
 
-def replicate(overrides: list[str], reps: int, metric_names: list[str]) -> dict[str, np.ndarray]:
-    cfg = cssim.load_scenario("erlang_a", overrides=overrides)
-    out: dict[str, list[float]] = {m: [] for m in metric_names}
-    for r in range(reps):
-        res = cssim.simulate(cfg, seed=cfg.seed, replication=r)
-        for m in metric_names:
-            out[m].append(res.metrics[m])
-    return {m: np.asarray(v) for m, v in out.items()}
-
-
-def ci_halfwidth(x: np.ndarray, level: float = 0.998) -> float:
-    return float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-
-
-def check_point(n: int, rate_per_min: float, horizon_h: float, warmup_h: float, reps: int) -> dict:
-    """Simulate erlang_a at one point and compare lost rate, mean first response (= E[W|served]
-    + mean reply time) and agent utilization with the exact M/M/n+M values."""
-    overrides = [
-        f"staffing.ft.count={n}",
-        f"arrivals.rate_per_min={rate_per_min}",
-        f"horizon_h={horizon_h}",
-        f"warmup_h={warmup_h}",
-    ]
-    sim = replicate(overrides, reps, ["lost_rate", "avg_first_response_s", "utilization_ft"])
-    exact = erlang_a(rate_per_min / 60.0, 1 / 60.0, 1 / 120.0, n)
-    expected = {
-        "lost_rate": exact.p_abandon,
-        "avg_first_response_s": exact.mean_wait_served + 60.0,
-        "utilization_ft": exact.utilization,
-    }
-    rows = {}
-    for m, x in sim.items():
-        hw = ci_halfwidth(x)
-        rows[m] = (x.mean(), hw, expected[m])
-        assert abs(x.mean() - expected[m]) <= hw, (
-            f"{m}: simulated {x.mean():.5f} +- {hw:.5f} (99.8% CI, {reps} reps) vs exact {expected[m]:.5f} "
-            f"at n={n}, lambda={rate_per_min}/min"
-        )
-    return rows
+def check(**point) -> None:
+    """Every compared metric's exact value lies in the simulated 99.8% CI."""
+    rows = compare(**point)
+    bad = [c for c in rows if not c.within]
+    assert not bad, "outside the CI:\n" + table(bad)
 
 
 def test_small_n_matches_exact_erlang_a():
     """n=10, lambda=9.5/min, mu=1/min, theta=0.5/min (rho = 0.95): exact Erlang-A."""
-    check_point(10, 9.5, horizon_h=25.0, warmup_h=1.0, reps=12)
+    check(n=10, rate_per_min=9.5, horizon_h=25.0, warmup_h=1.0, reps=12)
 
 
 def test_large_n_matches_exact_erlang_a():
     """n=500, lambda=490/min (rho = 0.98): quality-and-efficiency-driven regime, exact Erlang-A."""
-    check_point(500, 490.0, horizon_h=1.5, warmup_h=0.5, reps=10)
+    check(n=500, rate_per_min=490.0, horizon_h=1.5, warmup_h=0.5, reps=10)
 
 
 def test_overloaded_matches_exact_erlang_a():
     """n=10, lambda=14/min > n*mu = 10/min: stable only thanks to abandonment; exact Erlang-A."""
-    check_point(10, 14.0, horizon_h=25.0, warmup_h=1.0, reps=12)
+    check(n=10, rate_per_min=14.0, horizon_h=25.0, warmup_h=1.0, reps=12)
 
 
 @pytest.mark.slow
@@ -87,28 +55,16 @@ def test_overloaded_matches_exact_erlang_a():
 )
 def test_erlang_a_grid_slow(n, rate):
     """Wider grid (slow): from one agent to 1,000, under- and over-loaded."""
-    check_point(n, rate, horizon_h=max(3.0, 200.0 / max(rate, 1.0)), warmup_h=1.0, reps=20)
+    check(n=n, rate_per_min=rate, horizon_h=max(3.0, 200.0 / max(rate, 1.0)), warmup_h=1.0, reps=20)
 
 
 def test_infinite_patience_matches_exact_erlang_c():
-    """customers.patience = constant inf turns M/M/n+M into M/M/n: nobody is lost, and the
-    mean first response is the Erlang-C mean wait plus the mean reply time."""
-    n, rate = 10, 8.0
-    sim = replicate(
-        [
-            f"staffing.ft.count={n}",
-            f"arrivals.rate_per_min={rate}",
-            "customers.patience={dist: constant, mean: inf}",
-            "horizon_h=25",
-            "warmup_h=1",
-        ],
-        12,
-        ["lost_rate", "avg_first_response_s"],
-    )
-    assert np.all(sim["lost_rate"] == 0.0)
-    exact = erlang_c(rate / 60.0, 1 / 60.0, n)
-    x = sim["avg_first_response_s"]
-    assert abs(x.mean() - (exact.mean_wait + 60.0)) <= ci_halfwidth(x)
+    """customers.patience = constant inf turns M/M/n+M into M/M/n: nobody is lost (exactly),
+    and the mean first response is the Erlang-C mean wait plus the mean reply time."""
+    rows = compare(n=10, rate_per_min=8.0, horizon_h=25.0, warmup_h=1.0, reps=12, infinite_patience=True)
+    lost = next(c for c in rows if c.metric == "lost_rate")
+    assert lost.simulated == 0.0 == lost.exact
+    assert all(c.within for c in rows), table(rows)
 
 
 def waits(overrides: list[str], seed: int = 7) -> np.ndarray:
