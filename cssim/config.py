@@ -57,7 +57,7 @@ class Pool:
     the bot replies to all its chats at once. shrinkage: share of rostered heads away (breaks, meetings).
     shifts: when heads are on; empty means the whole head count works the whole horizon.
     cost_per_hour: CNY per rostered head-hour. cost_fixed: CNY for the horizon (e.g. a licence),
-    charged when count > 0.
+    charged when the pool has heads and the routing policy uses it.
     """
 
     count: int = 0

@@ -405,8 +405,7 @@ class Simulation:
             a.pool.join(a)
             if self.tasks_on and a.pool.human:
                 self._track(a)
-        for a in ev.value:
-            self._fill(a)
+        self._drain_queue()
         if self.tasks:
             self._work_tasks()
 
@@ -482,21 +481,37 @@ class Simulation:
         now = self.now
         dl = self.deadline
         q_esc, q_new = self.q_esc, self.q_new
-        while human and q_esc:
-            if not self.esc_priority and q_new and self.msg_t[q_esc[0]] > self.arrival[q_new[0]]:
-                break
-            cid = q_esc.popleft()
-            if dl[cid] < now:
-                self._drop(cid)  # left while waiting for the human: the chat closes
-                continue
-            return cid
         silent = self.silent
+        while human and q_esc:
+            if not self.esc_priority:
+                # Plain FIFO across both queues: compare with the oldest *live* new inquiry.
+                while q_new and dl[q_new[0]] < now and not silent[q_new[0]]:
+                    q_new.popleft()
+                if q_new and self.msg_t[q_esc[0]] > self.arrival[q_new[0]]:
+                    break
+            cid = q_esc.popleft()
+            if self.end[cid] == DROPPED:
+                continue  # left at its deadline while waiting (see _esc_deadline)
+            return cid
         while q_new:
             cid = q_new.popleft()
             if dl[cid] < now and not silent[cid]:
                 continue  # a visible abandoner closed the chat: lost, skipped at no cost
             return cid  # live, or a silent abandoner an agent will still type to
         return None
+
+    def _drain_queue(self) -> None:
+        """New capacity came on shift: waiting customers go, one at a time, to the
+        least-loaded free agent (a human if one is free, else the bot for new inquiries)."""
+        while self.q_new or self.q_esc:
+            agent = self._free_human()
+            cid = self._next_waiting(True) if agent is not None else None
+            if agent is None:
+                agent = self._free_bot()
+                cid = self._next_waiting(False) if agent is not None else None
+            if cid is None:
+                return
+            self._assign(agent, cid)
 
     def _fill(self, agent: Agent) -> None:
         """Give a freed or newly on-shift agent waiting customers up to its concurrency."""
@@ -515,8 +530,6 @@ class Simulation:
         if pool is self.bot:
             self._bot_chat(agent, cid)
         else:
-            if self.escalated[cid]:
-                self.human_pool[cid] = pool.code
             self._reply(agent, cid)
 
     def _release(self, agent: Agent) -> None:
@@ -578,6 +591,8 @@ class Simulation:
             self.first_start[cid] = start
             self.first_sent[cid] = done
             self.first_pool[cid] = pool.code
+        elif self.escalated[cid] and self.human_pool[cid] < 0:
+            self.human_pool[cid] = pool.code  # the human's first reply to a handed-over chat
         self.resp_sum[cid] += done - self.msg_t[cid]
         self.resp_n[cid] += 1
         if k < self.turns[cid]:
@@ -648,9 +663,17 @@ class Simulation:
         agent = self._free_human()
         if agent is None:
             self.q_esc.append(cid)
+            # Mid-chat patience is a timer here (only escalations wait in this queue): the
+            # customer leaves at the deadline, whether or not a human ever comes.
+            self._at(self.deadline[cid], self._esc_deadline, cid)
         else:
             self._assign(agent, cid)
         self._release(bot_agent)
+
+    def _esc_deadline(self, ev: Call) -> None:
+        cid = ev.value
+        if self.agent_of[cid] is None and self.end[cid] == OPEN:
+            self._drop(cid)  # still waiting for a human: the chat closes
 
     # ---------------------------------------------------------------- chat ends
     def _end_done(self, ev: Call) -> None:
@@ -711,7 +734,8 @@ class Simulation:
         heappush(self.idle_heap, (agent.busy_until, agent.id, agent))
 
     def _idle_agent(self) -> Agent | None:
-        """An on-shift human with nothing to type now (the one idle longest), or None."""
+        """An on-shift human with nothing to type now, or None (the heap orders agents by a
+        lower bound of when they became free, so usually, not always, the one idle longest)."""
         now = self.now
         heap = self.idle_heap
         while heap and heap[0][0] <= now:

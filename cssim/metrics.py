@@ -1,7 +1,8 @@
 """KPIs from a replication's records: the one place where each public metric is defined.
 
-Customer metrics cover inquiries arriving at or after the warm-up (``warmup_h``); pool metrics
-cover the planning intervals from the warm-up on. A rate with an empty denominator is NaN.
+Every metric covers the span after the warm-up (``warmup_h``): customer metrics the inquiries
+arriving from then on, pool and cost metrics the planning intervals from then on (a fixed cost
+such as a licence is prorated). A rate with an empty denominator is NaN.
 """
 
 from __future__ import annotations
@@ -124,14 +125,16 @@ def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
         m[f"utilization_{p}"] = _div(busy[p][warm_bins].sum(), cap[warm_bins].sum())
     for p, code in (("ft", FT), ("temps", TEMPS)):
         received = ((first_pool == code) & responded).sum() + ((human_pool == code) & keep).sum()
-        # Per head and per day of horizon, to read against the 150-200 a day rule of thumb.
-        m[f"receptions_per_agent_{p}"] = _div(received, getattr(cfg.staffing, p).count * cfg.horizon_h / 24.0)
+        # Per head and per day measured, to read against the 150-200 a day rule of thumb.
+        days = (cfg.horizon_h - cfg.warmup_h) / 24.0
+        m[f"receptions_per_agent_{p}"] = _div(received, getattr(cfg.staffing, p).count * days)
 
     cost = {}
+    measured = 1.0 - cfg.warmup_h / cfg.horizon_h
     for p in ("ft", "temps", "bot"):
         pool = getattr(cfg.staffing, p)
-        paid_hours = head_seconds(rec.groups[p], edges, paid=True).sum() / 3600.0
-        cost[p] = paid_hours * pool.cost_per_hour + (pool.cost_fixed if rec.groups[p] else 0.0)
+        paid_hours = head_seconds(rec.groups[p], edges, paid=True)[warm_bins].sum() / 3600.0
+        cost[p] = paid_hours * pool.cost_per_hour + (pool.cost_fixed * measured if rec.groups[p] else 0.0)
     m["cost_labor"] = float(cost["ft"] + cost["temps"])
     m["cost_bot"] = float(cost["bot"])
     m["cost_total"] = m["cost_labor"] + m["cost_bot"]
