@@ -169,7 +169,6 @@ class PoolState:
         self.loads = [k / p.concurrency for k in range(p.concurrency)]
         self.busy_s = [0.0] * nbins  # typing seconds (humans) or open-chat seconds (bot) per interval
         self.overtime_s = 0.0  # busy seconds after the agent's shift ended (finishing chats)
-        self.replies = 0
 
     def first_free(self) -> Agent | None:
         """The least-loaded on-shift agent with a free slot, or None."""
@@ -235,7 +234,6 @@ class Records:
     followup_order: list
     busy_s: dict  # pool name -> list of busy seconds per interval
     waiting_at_end: np.ndarray  # customers held without a first reply at the horizon (queue or agent)
-    replies: dict  # pool name -> replies typed (incl. to silent abandoners and tasks)
     overtime_s: dict  # pool name -> busy seconds after shift ends
     queue_len: list  # customers waiting for a slot at each interval's end
     groups: dict  # pool name -> roster groups (empty for a pool the routing never uses)
@@ -375,7 +373,6 @@ class Simulation:
             followup_order=self.followup_order,
             busy_s={k: p.busy_s for k, p in self.pools.items()},
             waiting_at_end=self._waiting_at_end(),
-            replies={k: p.replies for k, p in self.pools.items()},
             overtime_s={k: p.overtime_s for k, p in self.pools.items()},
             queue_len=self.queue_len,
             groups={k: (g if self.pools[k] in in_use else []) for k, g in self.groups.items()},
@@ -572,7 +569,6 @@ class Simulation:
             elif self.silent[cid]:
                 # Gone without a word: the agent still types the reply when reaching them.
                 done = start + pool.reply.next()
-                pool.replies += 1
                 agent.busy_until = done
                 self._busy(agent, start, done)
                 if self.tasks_on and not agent.in_heap:
@@ -582,7 +578,6 @@ class Simulation:
                 self._at(self.deadline[cid], self._end_abandoned, cid)
             return
         done = start + pool.reply.next()
-        pool.replies += 1
         agent.busy_until = done
         self._busy(agent, start, done)
         if self.tasks_on and not agent.in_heap:
@@ -618,7 +613,6 @@ class Simulation:
         if now > self.deadline[cid]:
             # A silent abandoner reached from the queue: one wasted reply.
             done = now + pool.reply.next()
-            pool.replies += 1
             self._busy(agent, now, done)
             self._at(done, self._end_abandoned, cid)
             return
@@ -636,7 +630,6 @@ class Simulation:
                 self.first_pool[cid] = pool.code
             s += done - m
             t = m = done + self.think[off + k - 1] if k < last or not resolved else done
-        pool.replies += last
         self.resp_sum[cid] += s
         self.resp_n[cid] += last
         self._busy(agent, now, t)
@@ -780,7 +773,6 @@ class Simulation:
         now = self.now
         pool = agent.pool
         done = now + pool.reply.next()
-        pool.replies += 1
         agent.busy_until = done
         self._busy(agent, now, done)
         self._track(agent)

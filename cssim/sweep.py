@@ -133,10 +133,6 @@ def aggregate(root: Path | str) -> SweepReport:
     return report
 
 
-def _label(key: str) -> str:
-    return key
-
-
 def sweep_charts(report: SweepReport, ok: list[tuple[Path, dict, dict]]) -> list[Path]:
     """The sweep's PNG charts in ``root/charts``; returns their paths."""
     import matplotlib
@@ -162,7 +158,7 @@ def sweep_charts(report: SweepReport, ok: list[tuple[Path, dict, dict]]) -> list
             ax.fill_between(x, y - hw, y + hw, alpha=0.25)
             if not numeric:
                 ax.set_xticks(np.arange(len(g)), [str(v) for v in g[x_key]], rotation=30)
-        ax.set_xlabel(_label(x_key))
+        ax.set_xlabel(x_key)
         ax.set_ylabel(f"{metric} ({unit or UNITS[metric]})")
         ax.grid(alpha=0.3)
         if series_key is not None:
