@@ -124,12 +124,17 @@ class Conversation:
 
 @dataclass
 class Routing:
-    """``policy``: human_first | bot_first | humans_only. The bot resolves a chat itself with
-    ``bot_resolve_prob``; otherwise it hands the chat to a human after
-    ``bot_turns_before_escalation`` bot replies. Escalations wait ahead of new inquiries when
-    ``escalation_priority``."""
+    """``policy``: human_first | bot_first | humans_only. A new inquiry (and a chat the bot
+    hands over) goes to the on-shift human with a free slot who can *start* a reply soonest
+    (ties: fewer open chats, then full-time). Under ``human_first`` the bot takes the inquiry
+    instead when no such human could start within ``takeover_s`` seconds (0: only an idle
+    human keeps it; ``inf``: the bot only gets inquiries when every human slot is full) and the
+    bot has a free slot. The bot resolves a chat itself with ``bot_resolve_prob``; otherwise it
+    hands the chat to a human after ``bot_turns_before_escalation`` bot replies. Escalations
+    wait ahead of new inquiries when ``escalation_priority``."""
 
     policy: str = "humans_only"
+    takeover_s: float = 0.0
     bot_resolve_prob: float = 0.67
     bot_turns_before_escalation: int = 1
     escalation_priority: bool = True
@@ -295,6 +300,8 @@ def validate(cfg: Config) -> Config:
     r = cfg.routing
     if r.policy not in POLICIES:
         _fail("routing.policy", r.policy, f"unknown policy (one of {', '.join(POLICIES)})")
+    if not isinstance(r.takeover_s, (int, float)) or isinstance(r.takeover_s, bool) or not r.takeover_s >= 0:
+        _fail("routing.takeover_s", r.takeover_s, "must be a number of seconds >= 0 (inf allowed)")
     _prob("routing.bot_resolve_prob", r.bot_resolve_prob)
     if not isinstance(r.bot_turns_before_escalation, int) or r.bot_turns_before_escalation < 1:
         _fail("routing.bot_turns_before_escalation", r.bot_turns_before_escalation, "must be an integer >= 1")

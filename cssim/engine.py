@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from heapq import heappop, heappush
+from heapq import heappop, heappush, heapreplace
 from dataclasses import dataclass
 from typing import Callable
 
@@ -46,6 +46,8 @@ OPEN, DONE, ABANDONED, DROPPED = 0, 1, 2, 3
 # Order state (``Records.order``).
 NO_ORDER, PAID_NOW, UNPAID, UNPAID_NUDGED = 0, 1, 2, 3
 FOLLOWUP, NUDGE = 0, 1
+# Where the routing files a human (``Agent.where``).
+NOWHERE, READY, BUSY = 0, 1, 2
 
 
 @dataclass
@@ -76,8 +78,28 @@ class Customers:
         return int(self.arrival.size)
 
 
+def _gap_values(
+    base: np.ndarray, extra_cols: list[np.ndarray], base_n: np.ndarray, need: np.ndarray, offset: np.ndarray
+) -> np.ndarray:
+    """Flat per-gap values: customer ``c``'s ``need[c]`` gaps start at ``offset[c]``; the first
+    ``base_n[c]`` come from ``base`` (in customer order), the rest from the extra columns."""
+    out = np.empty(int(need.sum()))
+    base_off = np.concatenate([[0], np.cumsum(base_n)[:-1]]).astype(np.int64)
+    out[np.repeat(offset - base_off, base_n) + np.arange(int(base_n.sum()))] = base
+    for j, col in enumerate(extra_cols):
+        m = need - base_n > j
+        out[offset[m] + base_n[m] + j] = col[m]
+    return out
+
+
 def draw_customers(cfg: Config, streams: dict[str, np.random.Generator]) -> Customers:
-    """All customers' arrival instants and attributes, each purpose from its own stream."""
+    """All customers' arrival instants and attributes, each purpose from its own stream.
+
+    Every draw is independent of staffing and routing (common random numbers across a sweep):
+    a chat's own gaps (turns - 1 think times and mid-chat patiences) come first; an escalated
+    chat that the hand-over makes longer than drawn takes its extra gaps from separate streams,
+    drawn column by column (extra gap j of every customer), so customer ``c``'s values do not
+    move when ``routing.bot_turns_before_escalation`` does."""
     mult = forecast_multiplier(cfg, streams["forecast"])
     arrival = arrival_times(cfg, streams["arrivals"], mult)
     n = arrival.size
@@ -91,11 +113,26 @@ def draw_customers(cfg: Config, streams: dict[str, np.random.Generator]) -> Cust
         turns = rt.geometric(1.0 / conv.turns, n).astype(np.int64)  # support 1, 2, ...; mean = turns
     else:
         turns = 1 + rt.poisson(conv.turns - 1.0, n).astype(np.int64)
-    # Room for the gaps of an escalated chat too (the human answers at least one more turn).
+    base_n = turns - 1
+    # An escalated chat has at least escalate_at gaps: the hand-over message follows the bot's
+    # last reply, and the human answers at least that one more turn.
     escalate_at = cfg.routing.bot_turns_before_escalation
-    gaps = np.maximum(turns, escalate_at + 1) - 1
-    offset = np.concatenate([[0], np.cumsum(gaps)[:-1]]).astype(np.int64) if n else np.zeros(0, np.int64)
-    total_gaps = int(gaps.sum())
+    need = np.maximum(base_n, escalate_at)
+    offset = np.concatenate([[0], np.cumsum(need)[:-1]]).astype(np.int64) if n else np.zeros(0, np.int64)
+    n_extra = int((need - base_n).max()) if n else 0
+    think = _gap_values(
+        draw(conv.think_s, streams["think"], int(base_n.sum())),
+        [draw(conv.think_s, streams["think_extra"], n) for _ in range(n_extra)],
+        base_n, need, offset,
+    )
+    if c.midchat_per_turn:
+        midpat = _gap_values(
+            draw(c.midchat_patience, streams["midchat"], int(base_n.sum())),
+            [draw(c.midchat_patience, streams["midchat_extra"], n) for _ in range(n_extra)],
+            base_n, need, offset,
+        )
+    else:
+        midpat = np.repeat(draw(c.midchat_patience, streams["midchat"], n), need)
     f = streams["funnel"]
     uf = f.random((5, n))
     return Customers(
@@ -106,12 +143,8 @@ def draw_customers(cfg: Config, streams: dict[str, np.random.Generator]) -> Cust
         patience=draw(c.patience, streams["patience"], n),
         turns=turns,
         offset=offset,
-        think=draw(conv.think_s, streams["think"], total_gaps),
-        midpat=(
-            draw(c.midchat_patience, streams["midchat"], total_gaps)
-            if c.midchat_per_turn
-            else np.repeat(draw(c.midchat_patience, streams["midchat"], n), gaps)
-        ),
+        think=think,
+        midpat=midpat,
         u_order=uf[0],
         u_pay_now=uf[1],
         u_pay_later=uf[2],
@@ -136,46 +169,180 @@ class Call:
 
 class Agent:
     """One server: a person, or one bot instance. ``open``: chats held (slots in use);
-    ``busy_until``: when its typing queue empties (humans)."""
+    ``busy_until``: when its typing queue empties (humans). ``where``: where the routing keeps
+    it (``NOWHERE`` when it has no free slot or is off shift, ``READY`` idle with a free slot,
+    ``BUSY`` typing with a free slot); ``seq`` tells its live entry in the busy heap."""
 
-    __slots__ = ("pool", "id", "open", "busy_until", "on_shift", "in_heap", "off_s")
+    __slots__ = ("pool", "id", "open", "busy_until", "on_shift", "in_heap", "off_s", "end_s", "where", "seq", "stays")
 
-    def __init__(self, pool: "PoolState", ident: int, off_s: float):
+    def __init__(self, pool: "HumanPool | BotPool", ident: int, end_s: float):
         self.pool = pool
-        self.id = ident  # breaks ties in the idle heap deterministically
-        self.off_s = off_s  # shift end: work after it is overtime, not utilization
+        self.id = ident  # breaks ties in the heaps deterministically
+        self.end_s = end_s  # the group's shift end
+        self.off_s = end_s  # when it stopped taking chats: work after it is overtime, not utilization
         self.open = 0
         self.busy_until = 0.0
         self.on_shift = False
         self.in_heap = False
+        self.where = NOWHERE
+        self.seq = 0
+        self.stays = False  # on shift at the horizon: does follow-ups and nudges in the drain
 
 
-class PoolState:
-    """Runtime state of one pool. ``free[k]`` holds the on-shift agents with ``k`` open chats
-    (k < concurrency), as an insertion-ordered dict used as an ordered set, and ``low`` is the
-    lowest non-empty ``k`` (``concurrency`` when no slot is free): finding the least-loaded
-    agent never scans agents or buckets."""
+class _Pool:
+    """What every pool has: its reply-time sampler and its busy-time accounts."""
 
     def __init__(self, name: str, cfg: Config, rng: np.random.Generator, nbins: int):
         p = getattr(cfg.staffing, name)
         self.name = name
         self.code = POOL_CODES[name]
         self.concurrency = p.concurrency
-        self.human = name != "bot"  # humans type one reply at a time; the bot replies at once
         self.conversion = p.conversion
         self.reply = BlockSampler(p.reply_s, rng, scale=1.0 / p.speed)
-        self.free: list[dict[Agent, None]] = [{} for _ in range(p.concurrency)]
-        self.low = p.concurrency
-        self.loads = [k / p.concurrency for k in range(p.concurrency)]
         self.busy_s = [0.0] * nbins  # typing seconds (humans) or open-chat seconds (bot) per interval
-        self.overtime_s = 0.0  # busy seconds after the agent's shift ended (finishing chats)
+        self.busy_w = 0.0  # the same, after the warm-up (whatever the interval edges)
+        self.overtime_s = 0.0  # busy seconds after the agent stopped taking chats (finishing them)
+        self.overtime_w = 0.0  # the same, after the warm-up
+
+
+class HumanPool(_Pool):
+    """On-shift humans of one pool with a free slot, kept so that the one who can *start* a
+    reply soonest is found without scanning agents (MODEL.md step 2).
+
+    ``ready[k]``: idle agents (typing queue empty) with ``k`` open chats, an insertion-ordered
+    dict used as an ordered set; ``low`` is the lowest non-empty ``k`` (``concurrency`` if none).
+    ``heap``: agents still typing, by when their typing queue empties. A heap key is a lower
+    bound, refreshed when it reaches the top (replies queued meanwhile only push it later), so
+    queuing a reply costs nothing here; entries of agents that moved are skipped by ``seq``.
+    An agent becomes idle with no event: :meth:`promote` moves agents whose key has passed.
+    """
+
+    human = True
+
+    def __init__(self, name: str, cfg: Config, rng: np.random.Generator, nbins: int):
+        super().__init__(name, cfg, rng, nbins)
+        self.ready: list[dict[Agent, None]] = [{} for _ in range(self.concurrency)]
+        self.low = self.concurrency
+        self.heap: list[tuple[float, int, Agent]] = []
+        self.seq = 0
+
+    def _unready(self, agent: Agent) -> None:
+        k = agent.open
+        bucket = self.ready[k]
+        del bucket[agent]
+        if not bucket and k == self.low:
+            low, ready, conc = k + 1, self.ready, self.concurrency
+            while low < conc and not ready[low]:
+                low += 1
+            self.low = low
+
+    def place(self, agent: Agent, now: float) -> None:
+        """File an on-shift agent with a free slot as idle or typing."""
+        if agent.busy_until <= now:
+            k = agent.open
+            self.ready[k][agent] = None
+            agent.where = READY
+            if k < self.low:
+                self.low = k
+        else:
+            agent.where = BUSY
+            self.seq += 1
+            agent.seq = self.seq
+            heappush(self.heap, (agent.busy_until, self.seq, agent))
+
+    def typing(self, agent: Agent) -> None:
+        """The agent's typing queue just grew: an idle agent becomes a typing one."""
+        if agent.where == READY:
+            self._unready(agent)
+            agent.where = BUSY
+            self.seq += 1
+            agent.seq = self.seq
+            heappush(self.heap, (agent.busy_until, self.seq, agent))
+
+    def promote(self, now: float) -> None:
+        """Agents whose typing queue has emptied by ``now`` become idle."""
+        heap = self.heap
+        while heap and heap[0][0] <= now:
+            _, s, a = heappop(heap)
+            if a.where != BUSY or a.seq != s:
+                continue  # stale entry
+            if a.busy_until <= now:
+                k = a.open
+                self.ready[k][a] = None
+                a.where = READY
+                if k < self.low:
+                    self.low = k
+            else:
+                heappush(heap, (a.busy_until, s, a))
+
+    def soonest(self) -> Agent | None:
+        """The typing agent (with a free slot) whose queue empties first (call after promote)."""
+        heap = self.heap
+        while heap:
+            key, s, a = heap[0]
+            if a.where != BUSY or a.seq != s:
+                heappop(heap)
+            elif key < a.busy_until:
+                heapreplace(heap, (a.busy_until, s, a))
+            else:
+                return a
+        return None
+
+    def occupy(self, agent: Agent) -> None:
+        """The agent takes one more chat; the caller files it again (:meth:`place`) once the
+        chat's first reply is queued, if a slot is still free."""
+        if agent.where == READY:
+            self._unready(agent)
+        agent.where = NOWHERE
+        agent.open += 1
+
+    def vacate(self, agent: Agent, now: float) -> None:
+        """A chat of the agent ended."""
+        k = agent.open
+        agent.open = k - 1
+        if not agent.on_shift:
+            return
+        w = agent.where
+        if w == READY:
+            del self.ready[k][agent]
+            self.ready[k - 1][agent] = None
+            if k - 1 < self.low:
+                self.low = k - 1
+        elif w == NOWHERE:
+            self.place(agent, now)
+
+    def join(self, agent: Agent, now: float) -> None:
+        agent.on_shift = True
+        agent.off_s = agent.end_s
+        if agent.open < self.concurrency:
+            self.place(agent, now)
+
+    def leave(self, agent: Agent, now: float) -> None:
+        """Off shift: no new chats; the chats it holds go on (overtime after ``now``)."""
+        agent.on_shift = False
+        agent.off_s = now
+        if agent.where == READY:
+            self._unready(agent)
+        agent.where = NOWHERE
+
+
+class BotPool(_Pool):
+    """Bot instances (usually one). The bot replies to all its chats at once, so only its free
+    slots matter: ``free[k]`` holds the on-shift instances with ``k`` open chats, and ``low`` is
+    the lowest non-empty ``k`` (``concurrency`` when no slot is free)."""
+
+    human = False
+
+    def __init__(self, name: str, cfg: Config, rng: np.random.Generator, nbins: int):
+        super().__init__(name, cfg, rng, nbins)
+        self.free: list[dict[Agent, None]] = [{} for _ in range(self.concurrency)]
+        self.low = self.concurrency
 
     def first_free(self) -> Agent | None:
-        """The least-loaded on-shift agent with a free slot, or None."""
+        """The least-loaded on-shift instance with a free slot, or None."""
         return next(iter(self.free[self.low])) if self.low < self.concurrency else None
 
     def occupy(self, agent: Agent) -> None:
-        """An on-shift agent with a free slot takes one more chat."""
         k = agent.open
         bucket = self.free[k]
         del bucket[agent]
@@ -185,8 +352,7 @@ class PoolState:
         if not bucket and k == self.low:
             self.low = k + 1  # bucket k+1 now holds this agent (or k+1 is "none free")
 
-    def vacate(self, agent: Agent) -> None:
-        """An agent closes a chat (off-shift agents just hold one fewer)."""
+    def vacate(self, agent: Agent, now: float) -> None:
         k = agent.open
         agent.open = k - 1
         if agent.on_shift:
@@ -196,16 +362,18 @@ class PoolState:
             if k - 1 < self.low:
                 self.low = k - 1
 
-    def join(self, agent: Agent) -> None:
+    def join(self, agent: Agent, now: float) -> None:
         agent.on_shift = True
+        agent.off_s = agent.end_s
         k = agent.open
         if k < self.concurrency:
             self.free[k][agent] = None
             if k < self.low:
                 self.low = k
 
-    def leave(self, agent: Agent) -> None:
+    def leave(self, agent: Agent, now: float) -> None:
         agent.on_shift = False
+        agent.off_s = now
         k = agent.open
         if k < self.concurrency:
             bucket = self.free[k]
@@ -217,9 +385,10 @@ class PoolState:
 
 @dataclass
 class Records:
-    """What happened, per customer (lists indexed by customer id) and per interval."""
+    """What happened, per customer (lists indexed by customer id) and per pool."""
 
     customers: Customers
+    assigned: list  # instant the customer first got an agent (inf: never)
     first_start: list  # instant the first reply started (inf: never, e.g. abandoned)
     first_sent: list  # instant the first reply was sent (typing done)
     first_pool: list  # pool code of the first reply, -1 if none
@@ -232,13 +401,15 @@ class Records:
     order: list  # NO_ORDER / PAID_NOW / UNPAID / UNPAID_NUDGED
     followup_done: list
     followup_order: list
-    busy_s: dict  # pool name -> list of busy seconds per interval
-    waiting_at_end: np.ndarray  # customers held without a first reply at the horizon (queue or agent)
-    overtime_s: dict  # pool name -> busy seconds after shift ends
-    queue_len: list  # customers waiting for a slot at each interval's end
+    busy_s: dict  # pool name -> list of busy seconds per interval (on shift)
+    busy_w: dict  # pool name -> busy seconds on shift after the warm-up
+    overtime_s: dict  # pool name -> busy seconds after agents stopped taking chats
+    overtime_w: dict  # pool name -> the same, after the warm-up
+    waiting_at_end: np.ndarray  # customers in the shop queue, alive, at the horizon (never served)
     groups: dict  # pool name -> roster groups (empty for a pool the routing never uses)
     edges_s: np.ndarray
     horizon_s: float
+    end_s: float  # when the drain ended: the last chat (or follow-up/nudge) that began before the horizon
     events: int
 
 
@@ -254,21 +425,25 @@ class Simulation:
         self.env = simpy.Environment()
         self.now = 0.0  # the model's clock (s); see _loop
         self.horizon = cfg.horizon_h * 3600.0
+        self.warmup = cfg.warmup_h * 3600.0
         self.edges = interval_edges_s(cfg)
         self.ilen = cfg.interval_min * 60.0
         nbins = self.edges.size - 1
         self.cust = cust = draw_customers(cfg, streams)
         self.pools = {
-            name: PoolState(name, cfg, streams[f"reply_{name}"], nbins) for name in ("ft", "temps", "bot")
+            "ft": HumanPool("ft", cfg, streams["reply_ft"], nbins),
+            "temps": HumanPool("temps", cfg, streams["reply_temps"], nbins),
+            "bot": BotPool("bot", cfg, streams["reply_bot"], nbins),
         }
-        self.groups = roster(cfg)
-        humans = [self.pools[p] for p in ("ft", "temps") if self.groups[p]]
-        self.humans = humans  # ft first: ties go to full-time staff
+        self.groups = roster(cfg, self.edges)
+        self.humans = [self.pools[p] for p in ("ft", "temps") if self.groups[p]]  # ft first: ties go to full-time
         self.bot = self.pools["bot"] if self.groups["bot"] else None
         policy = cfg.routing.policy
         if policy == "humans_only":
             self.bot = None
         self.policy = policy
+        self.takeover = cfg.routing.takeover_s
+        self.draining = False
 
         # Per-customer inputs as python lists (element access on lists is much cheaper).
         n = cust.n
@@ -291,6 +466,7 @@ class Simulation:
         # Per-customer state.
         self.turn = [1] * n  # turn whose reply is pending / being typed
         self.agent_of: list[Agent | None] = [None] * n
+        self.assigned = [INF] * n
         self.first_start = [INF] * n
         self.first_sent = [INF] * n
         self.first_pool = [-1] * n
@@ -312,7 +488,6 @@ class Simulation:
         # refreshed lazily when popped. Only kept when follow-ups or nudges are on.
         self.idle_heap: list[tuple[float, int, Agent]] = []
         self.task_wake_pending = False
-        self.queue_len: list[int] = []
         self.events = 0
 
         r = cfg.routing
@@ -341,24 +516,25 @@ class Simulation:
         self.env.schedule(Call(callback, payload), NORMAL, t - self.env.now)  # absolute t
 
     def run(self) -> Records:
-        """Simulate from 0 to the horizon and return the records."""
+        """Simulate from 0 to the horizon, then drain, and return the records."""
         in_use = self.humans + ([self.bot] if self.bot else [])
-        ident = 0
+        self.agents: list[Agent] = []
         for pool in in_use:
             for g in self.groups[pool.name]:
-                agents = [Agent(pool, ident + i, g.end_s) for i in range(g.working)]
-                ident += g.working
-                if g.start_s < self.horizon:
-                    self._at(g.start_s, self._shift_start, agents)
+                agents = [Agent(pool, len(self.agents) + i, g.end_s) for i in range(g.working)]
+                self.agents += agents
+                for a, _, working in g.spans:
+                    if a < self.horizon:
+                        self._at(a, self._set_working, (agents, working))
                 if g.end_s < self.horizon:
-                    self._at(g.end_s, self._shift_end, agents)
-        for t in self.edges[1:-1]:
-            self._at(float(t), self._sample_queue, None)
+                    self._at(g.end_s, self._set_working, (agents, 0))
+        if self.progress is not None:
+            for t in self.edges[1:-1]:
+                self._at(float(t), self._report, None)
         self._loop()
-        self.now = self.horizon
-        self._sample_queue(None)
         return Records(
             customers=self.cust,
+            assigned=self.assigned,
             first_start=self.first_start,
             first_sent=self.first_sent,
             first_pool=self.first_pool,
@@ -372,69 +548,90 @@ class Simulation:
             followup_done=self.followup_done,
             followup_order=self.followup_order,
             busy_s={k: p.busy_s for k, p in self.pools.items()},
-            waiting_at_end=self._waiting_at_end(),
+            busy_w={k: p.busy_w for k, p in self.pools.items()},
             overtime_s={k: p.overtime_s for k, p in self.pools.items()},
-            queue_len=self.queue_len,
+            overtime_w={k: p.overtime_w for k, p in self.pools.items()},
+            waiting_at_end=self._waiting_at_end,
             groups={k: (g if self.pools[k] in in_use else []) for k, g in self.groups.items()},
             edges_s=self.edges,
             horizon_s=self.horizon,
+            end_s=self.now,
             events=self.events,
         )
 
-    def _waiting_at_end(self) -> np.ndarray:
-        """Customers the shop still holds at the horizon without a started first reply: alive
-        in the queue, or assigned to an agent whose reply to them starts later."""
+    def _close(self) -> None:
+        """The horizon (MODEL.md step 10): arrivals have stopped and nobody takes a new chat.
+        Whoever waits in the shop queue now is never served (``waiting_at_end``); chats already
+        held go on to their end (overtime), and the humans on shift now stay for the follow-ups
+        and nudges that fall due while the drain lasts."""
         T = self.horizon
         dl = self.deadline
         waiting = np.zeros(self.n, dtype=bool)
         for c in self.q_new:
             if dl[c] > T:
                 waiting[c] = True
-        fs, turn = self.first_start, self.turn
-        for c, a in enumerate(self.agent_of):
-            if a is not None and turn[c] == 1 and fs[c] > T and dl[c] > T:
-                waiting[c] = True
-        return waiting
-
-    # ---------------------------------------------------------------- shifts
-    def _shift_start(self, ev: Call) -> None:
-        for a in ev.value:
-            a.pool.join(a)
-            if self.tasks_on and a.pool.human:
-                self._track(a)
-        self._drain_queue()
-        if self.tasks:
-            self._work_tasks()
-
-    def _shift_end(self, ev: Call) -> None:
-        # Leaving agents take no new chats and finish the ones they hold (they drop out of
-        # the idle heap lazily).
-        for a in ev.value:
-            a.pool.leave(a)
-
-    def _sample_queue(self, ev: Call | None) -> None:
-        now = self.now
-        dl = self.deadline
-        self.queue_len.append(sum(1 for c in self.q_new if dl[c] > now) + sum(1 for c in self.q_esc if dl[c] > now))
+        self._waiting_at_end = waiting
+        self.q_new.clear()
+        self.draining = True
+        for a in self.agents:
+            if a.on_shift:
+                a.stays = a.pool.human
+                a.pool.leave(a, T)
         if self.progress is not None:
-            self.progress(now / self.horizon)
+            self.progress(1.0)
+
+    def _set_working(self, ev: Call) -> None:
+        """A group's working head count changes (shift start or end, or shrinkage rounding):
+        its first ``working`` agents are on shift, the others leave after their chats."""
+        agents, working = ev.value
+        now = self.now
+        joined = False
+        for i, a in enumerate(agents):
+            if i < working:
+                if not a.on_shift:
+                    a.pool.join(a, now)
+                    joined = True
+                    if self.tasks_on and a.pool.human and not a.in_heap:
+                        self._track(a)
+            elif a.on_shift:
+                a.pool.leave(a, now)
+        if joined:
+            self._drain_queue()
+            if self.tasks:
+                self._work_tasks()
+
+    def _report(self, ev: Call) -> None:
+        self.progress(self.now / self.horizon)
 
     # ---------------------------------------------------------------- routing
-    def _free_human(self) -> Agent | None:
-        """The least-loaded on-shift human with a free slot (open/concurrency; ties: ft)."""
-        best = None
-        best_load = 2.0
+    def _best_human(self) -> Agent | None:
+        """The on-shift human with a free slot who can start a reply soonest, or None; sets
+        ``self.start`` to that instant. Ties (several idle now): fewer open chats, then
+        full-time before temps (MODEL.md step 2)."""
+        now = self.now
+        best, k = None, 1 << 30
         for pool in self.humans:
+            pool.promote(now)
             low = pool.low
-            if low < pool.concurrency and pool.loads[low] < best_load:
-                best, best_load = pool, pool.loads[low]
-        return best.first_free() if best is not None else None
+            if low < pool.concurrency and low < k:
+                best, k = pool, low
+        if best is not None:
+            self.start = now
+            return next(iter(best.ready[k]))
+        agent, t = None, INF
+        for pool in self.humans:
+            a = pool.soonest()
+            if a is not None and a.busy_until < t:
+                agent, t = a, a.busy_until
+        self.start = t
+        return agent
 
     def _free_bot(self) -> Agent | None:
         return self.bot.first_free() if self.bot is not None else None
 
     def _loop(self) -> None:
-        """Merge the pre-drawn, sorted arrivals with SimPy's event calendar up to the horizon.
+        """Merge the pre-drawn, sorted arrivals with SimPy's event calendar up to the horizon,
+        then drain: run the calendar until it is empty (chats that began before the horizon end).
 
         Arrivals need no event of their own: the next one is handled when it comes before the
         next scheduled event (``env.peek()``), everything else is ``env.step()``. ``self.now``
@@ -449,25 +646,35 @@ class Simulation:
             t_ev = peek()
             if t_arr < t_ev:
                 if t_arr >= horizon:
-                    return
+                    break
                 self.now = t_arr
                 self._arrive(i)
                 i += 1
                 t_arr = arrival[i] if i < n else INF
             else:
                 if t_ev >= horizon:
-                    return
+                    break
                 self.now = t_ev
                 step()
+        self.now = horizon
+        self._close()
+        while True:
+            t_ev = peek()
+            if t_ev == INF:
+                return
+            self.now = t_ev
+            step()
 
     def _arrive(self, cid: int) -> None:
+        """A new inquiry is routed by the policy (MODEL.md step 2), or waits in the shop queue."""
         policy = self.policy
         if policy == "bot_first":
-            agent = self._free_bot() or self._free_human()
+            agent = self._free_bot() or self._best_human()
         else:
-            agent = self._free_human()
-            if agent is None and policy == "human_first":
-                agent = self._free_bot()
+            agent = self._best_human()
+            # human_first: the bot takes over when no human could start within takeover_s.
+            if policy == "human_first" and (agent is None or self.start - self.now > self.takeover):
+                agent = self._free_bot() or agent
         if agent is None:
             self.q_new.append(cid)
         else:
@@ -498,20 +705,28 @@ class Simulation:
         return None
 
     def _drain_queue(self) -> None:
-        """New capacity came on shift: waiting customers go, one at a time, to the
-        least-loaded free agent (a human if one is free, else the bot for new inquiries)."""
+        """New capacity came on shift: waiting customers go, one at a time, where the routing
+        would send them on arrival (escalations only to humans)."""
         while self.q_new or self.q_esc:
-            agent = self._free_human()
-            cid = self._next_waiting(True) if agent is not None else None
-            if agent is None:
-                agent = self._free_bot()
-                cid = self._next_waiting(False) if agent is not None else None
+            human = self._best_human()
+            bot = self._free_bot()
+            if human is None and bot is None:
+                return
+            cid = self._next_waiting(human is not None)
             if cid is None:
                 return
-            self._assign(agent, cid)
+            if human is None or (
+                self.turn[cid] == 1
+                and bot is not None
+                and (self.policy == "bot_first" or self.start - self.now > self.takeover)
+            ):
+                self._assign(bot, cid)
+            else:
+                self._assign(human, cid)
 
     def _fill(self, agent: Agent) -> None:
-        """Give a freed or newly on-shift agent waiting customers up to its concurrency."""
+        """Give an agent whose slot just freed waiting customers up to its concurrency. (While
+        anyone waits, no other agent the customer could go to has a free slot.)"""
         pool = agent.pool
         human = pool.human
         while agent.open < pool.concurrency:
@@ -524,28 +739,39 @@ class Simulation:
         pool = agent.pool
         pool.occupy(agent)
         self.agent_of[cid] = agent
+        if self.assigned[cid] == INF:
+            self.assigned[cid] = self.now
         if pool is self.bot:
             self._bot_chat(agent, cid)
         else:
             self._reply(agent, cid)
+            if agent.open < pool.concurrency:
+                pool.place(agent, self.now)
 
     def _release(self, agent: Agent) -> None:
-        agent.pool.vacate(agent)
+        agent.pool.vacate(agent, self.now)
         if agent.on_shift and (self.q_new or self.q_esc):
             self._fill(agent)
 
     # ---------------------------------------------------------------- conversation
     def _busy(self, agent: Agent, t0: float, t1: float) -> None:
-        """Add the agent's busy span [t0, t1) to its pool's per-interval busy seconds, clipped
-        at the horizon; the part after its shift ends counts as overtime."""
-        if t1 > self.horizon:
-            t1 = self.horizon
-        if t1 > agent.off_s:
-            agent.pool.overtime_s += t1 - max(t0, agent.off_s)
-            t1 = agent.off_s
+        """Add the agent's busy span [t0, t1) to its pool's per-interval busy seconds (and to
+        the after-warm-up total); the part after the agent stopped taking chats (shift end,
+        the horizon) is overtime instead."""
+        pool = agent.pool
+        w = self.warmup
+        off = agent.off_s
+        if t1 > off:
+            lo = t0 if t0 > off else off
+            pool.overtime_s += t1 - lo
+            if t1 > w:
+                pool.overtime_w += t1 - (lo if lo > w else w)
+            t1 = off
         if t0 >= t1:
             return
-        acc = agent.pool.busy_s
+        if t1 > w:
+            pool.busy_w += t1 - (t0 if t0 > w else w)
+        acc = pool.busy_s
         ilen = self.ilen
         b = int(t0 // ilen)
         e = (b + 1) * ilen
@@ -570,6 +796,8 @@ class Simulation:
                 # Gone without a word: the agent still types the reply when reaching them.
                 done = start + pool.reply.next()
                 agent.busy_until = done
+                if agent.where == READY:
+                    pool.typing(agent)
                 self._busy(agent, start, done)
                 if self.tasks_on and not agent.in_heap:
                     self._track(agent)
@@ -579,6 +807,8 @@ class Simulation:
             return
         done = start + pool.reply.next()
         agent.busy_until = done
+        if agent.where == READY:
+            pool.typing(agent)  # idle with a free slot until now: file it as typing
         self._busy(agent, start, done)
         if self.tasks_on and not agent.in_heap:
             self._track(agent)  # keep it findable by when it will be free for tasks
@@ -653,7 +883,7 @@ class Simulation:
         self.escalated[cid] = True
         bot_agent = self.agent_of[cid]
         self.agent_of[cid] = None
-        agent = self._free_human()
+        agent = self._best_human()
         if agent is None:
             self.q_esc.append(cid)
             # Mid-chat patience is a timer here (only escalations wait in this queue): the
@@ -734,7 +964,7 @@ class Simulation:
         while heap and heap[0][0] <= now:
             _, _, a = heappop(heap)
             a.in_heap = False
-            if not a.on_shift:
+            if not a.on_shift and not a.stays:
                 continue  # gone home; finishing chats needs no tasks
             if a.busy_until <= now:
                 return a
@@ -774,6 +1004,8 @@ class Simulation:
         pool = agent.pool
         done = now + pool.reply.next()
         agent.busy_until = done
+        if agent.where == READY:
+            pool.typing(agent)
         self._busy(agent, now, done)
         self._track(agent)
         if kind == FOLLOWUP:

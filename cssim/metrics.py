@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from cssim.config import Config
-from cssim.engine import BOT, DONE, DROPPED, FT, NO_ORDER, PAID_NOW, TEMPS, UNPAID_NUDGED, Records
+from cssim.engine import ABANDONED, BOT, DONE, DROPPED, FT, NO_ORDER, PAID_NOW, TEMPS, UNPAID_NUDGED, Records
 from cssim.roster import head_seconds
 
 #: The public metric names, in display order (MODEL.md "Outputs"). Units: counts, shares in
@@ -24,7 +24,8 @@ METRICS = (
     "bot_share", "bot_resolved", "escalated", "orders", "paid_orders", "payment_rate",
     "inquiry_conversion", "gmv", "followups_done", "followup_orders", "nudges_done", "nudged_paid",
     "utilization_ft", "utilization_temps", "utilization_bot", "receptions_per_agent_ft",
-    "receptions_per_agent_temps", "cost_labor", "cost_bot", "cost_total", "profit",
+    "receptions_per_agent_temps", "receptions_per_8h_ft", "receptions_per_8h_temps",
+    "cost_labor", "cost_overtime", "cost_bot", "cost_total", "profit",
 )
 
 #: The unit of every metric, for tables and charts ("share" is a fraction in [0, 1]).
@@ -37,7 +38,8 @@ UNITS = {
     "followups_done": "tasks", "followup_orders": "orders", "nudges_done": "tasks", "nudged_paid": "orders",
     "utilization_ft": "share", "utilization_temps": "share", "utilization_bot": "share",
     "receptions_per_agent_ft": "chats/agent/day", "receptions_per_agent_temps": "chats/agent/day",
-    "cost_labor": "CNY", "cost_bot": "CNY", "cost_total": "CNY", "profit": "CNY",
+    "receptions_per_8h_ft": "chats/8 h on shift", "receptions_per_8h_temps": "chats/8 h on shift",
+    "cost_labor": "CNY", "cost_overtime": "CNY", "cost_bot": "CNY", "cost_total": "CNY", "profit": "CNY",
     "waiting_at_end": "inquiries", "paid_at_once": "orders", "unpaid_orders": "orders",
     "overtime_h_ft": "h", "overtime_h_temps": "h", "forecast_multiplier": "x", "events": "events",
 }
@@ -52,16 +54,24 @@ def _div(a: float, b: float) -> float:
     return float(a) / float(b) if b else math.nan
 
 
+def _waiting(start: np.ndarray, stop: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """How many of the spans [start, stop) contain each instant of ``at``."""
+    stop = np.maximum(start, stop)
+    return np.searchsorted(np.sort(start), at, side="right") - np.searchsorted(np.sort(stop), at, side="right")
+
+
 def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
     """The metrics dict (``METRICS`` then ``DIAGNOSTICS``) and the per-interval table.
 
-    ``waiting_at_end`` comes from the engine's own state (queue and agents' open chats at the
-    horizon), not from the arrays lost and responded are read from, so the conservation
-    identity inquiries = lost + responded + waiting_at_end is a real check."""
+    ``waiting_at_end`` comes from the engine's own state (the shop queue at the horizon), not
+    from the arrays lost and responded are read from, so the conservation identity
+    inquiries = lost + responded + waiting_at_end is a real check. Chats that began before the
+    horizon run to their end (the drain), so a first reply may start after the horizon."""
     c = rec.customers
     T = rec.horizon_s
+    W = cfg.warmup_h * 3600.0
     arr = c.arrival
-    keep = arr >= cfg.warmup_h * 3600.0
+    keep = arr >= W
     fs = np.asarray(rec.first_start, dtype=float)
     sent = np.asarray(rec.first_sent, dtype=float)
     first_pool = np.asarray(rec.first_pool, dtype=np.int64)
@@ -71,10 +81,14 @@ def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
     order = np.asarray(rec.order, dtype=np.int64)
     resp_sum = np.asarray(rec.resp_sum, dtype=float)
     resp_n = np.asarray(rec.resp_n, dtype=np.int64)
+    deadline = arr + c.patience
 
-    responded = (fs <= T) & keep
-    # Lost: the first reply never started by the deadline, and the deadline has passed.
-    lost = np.isinf(fs) & (arr + c.patience <= T) & keep
+    started = np.isfinite(fs)
+    responded = started & keep
+    # Lost: the first reply never started, and the customer left: at its deadline before the
+    # horizon (shop queue or agent) or, queued at an agent, during the drain.
+    lost_any = ~started & ((deadline <= T) | (end == ABANDONED))
+    lost = lost_any & keep
     frt = (sent - arr)[responded]
     n = int(keep.sum())
 
@@ -115,58 +129,70 @@ def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
     m["nudges_done"] = int((nudged & keep).sum())
     m["nudged_paid"] = int((nudged & paid_later & keep).sum())
 
+    # Pool and cost metrics over exactly [warm-up, horizon]; overtime (work after agents stopped
+    # taking chats, the drain included) after the warm-up.
     edges = rec.edges_s
     lengths = np.diff(edges)
-    warm_bins = edges[:-1] >= cfg.warmup_h * 3600.0 - 1e-9
+    span = np.array([W, T])
     heads_s = {p: head_seconds(g, edges) for p, g in rec.groups.items()}
-    busy = {p: np.asarray(b, dtype=float) for p, b in rec.busy_s.items()}
     for p in ("ft", "temps", "bot"):
-        cap = heads_s[p] * (cfg.staffing.bot.concurrency if p == "bot" else 1)
-        m[f"utilization_{p}"] = _div(busy[p][warm_bins].sum(), cap[warm_bins].sum())
+        cap = head_seconds(rec.groups[p], span)[0] * (cfg.staffing.bot.concurrency if p == "bot" else 1)
+        m[f"utilization_{p}"] = _div(rec.busy_w[p], cap)
+    days = (cfg.horizon_h - cfg.warmup_h) / 24.0
+    paid_h = {p: head_seconds(rec.groups[p], span, paid=True)[0] / 3600.0 for p in ("ft", "temps", "bot")}
     for p, code in (("ft", FT), ("temps", TEMPS)):
         received = ((first_pool == code) & responded).sum() + ((human_pool == code) & keep).sum()
-        # Per head and per day measured, to read against the 150-200 a day rule of thumb.
-        days = (cfg.horizon_h - cfg.warmup_h) / 24.0
+        # Per head and per day measured, and per 8 hours a head is on shift (paid, breaks
+        # included), to read against the 150-200 a day rule of thumb.
         m[f"receptions_per_agent_{p}"] = _div(received, getattr(cfg.staffing, p).count * days)
+        m[f"receptions_per_8h_{p}"] = _div(received, paid_h[p] / 8.0)
 
     cost = {}
+    overtime = 0.0
     measured = 1.0 - cfg.warmup_h / cfg.horizon_h
     for p in ("ft", "temps", "bot"):
         pool = getattr(cfg.staffing, p)
-        paid_hours = head_seconds(rec.groups[p], edges, paid=True)[warm_bins].sum() / 3600.0
-        cost[p] = paid_hours * pool.cost_per_hour + (pool.cost_fixed * measured if rec.groups[p] else 0.0)
+        cost[p] = paid_h[p] * pool.cost_per_hour + (pool.cost_fixed * measured if rec.groups[p] else 0.0)
+        overtime += rec.overtime_w[p] / 3600.0 * pool.cost_per_hour
     m["cost_labor"] = float(cost["ft"] + cost["temps"])
+    m["cost_overtime"] = float(overtime)
     m["cost_bot"] = float(cost["bot"])
-    m["cost_total"] = m["cost_labor"] + m["cost_bot"]
+    m["cost_total"] = m["cost_labor"] + m["cost_overtime"] + m["cost_bot"]
     m["profit"] = m["gmv"] * cfg.economics.gross_margin - m["cost_total"]
 
     m["waiting_at_end"] = int((rec.waiting_at_end & keep).sum())
     m["paid_at_once"] = int(((order == PAID_NOW) & keep).sum())
     m["unpaid_orders"] = orders - m["paid_orders"]
-    m["overtime_h_ft"] = rec.overtime_s["ft"] / 3600.0
-    m["overtime_h_temps"] = rec.overtime_s["temps"] / 3600.0
+    m["overtime_h_ft"] = rec.overtime_w["ft"] / 3600.0
+    m["overtime_h_temps"] = rec.overtime_w["temps"] / 3600.0
     m["forecast_multiplier"] = float(c.multiplier)
     m["events"] = int(rec.events)
 
-    # Per planning interval, customers by the interval they arrived in.
+    # Per planning interval, customers by the interval they arrived in; waiting counts at
+    # each interval's end (alive, no first reply started yet).
     nb = lengths.size
     b = np.minimum((arr // (cfg.interval_min * 60.0)).astype(np.int64), nb - 1)
-    all_resp = fs <= T
-    frt_all = np.where(all_resp, sent - arr, 0.0)
-    n_resp = np.bincount(b, weights=all_resp, minlength=nb)
+    frt_all = np.where(started, sent - arr, 0.0)
+    n_resp = np.bincount(b, weights=started, minlength=nb)
+    arrivals = np.bincount(b, minlength=nb)
+    n_lost = np.bincount(b, weights=lost_any, minlength=nb).astype(np.int64)
+    assigned = np.asarray(rec.assigned, dtype=float)
     iv = pd.DataFrame(
         {
             "start_h": edges[:-1] / 3600.0,
             "end_h": edges[1:] / 3600.0,
-            "arrivals": np.bincount(b, minlength=nb),
-            "lost": np.bincount(b, weights=np.isinf(fs) & (arr + c.patience <= T), minlength=nb).astype(np.int64),
+            "arrivals": arrivals,
+            "lost": n_lost,
+            "lost_rate": n_lost / np.where(arrivals > 0, arrivals, np.nan),
             "responded": n_resp.astype(np.int64),
             "mean_first_response_s": np.bincount(b, weights=frt_all, minlength=nb) / np.where(n_resp > 0, n_resp, np.nan),
-            "queue_len": np.asarray(rec.queue_len[:nb], dtype=np.int64),
+            "waiting_queue": _waiting(arr, np.minimum(assigned, deadline), edges[1:]),
+            "waiting_agent": _waiting(assigned, np.minimum(fs, deadline), edges[1:]),
         }
     )
     for p in ("ft", "temps", "bot"):
         iv[f"heads_{p}"] = heads_s[p] / lengths
+    busy = {p: np.asarray(x, dtype=float) for p, x in rec.busy_s.items()}
     for p in ("ft", "temps", "bot"):
         cap = heads_s[p] * (cfg.staffing.bot.concurrency if p == "bot" else 1)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -27,6 +27,8 @@ PURPOSES = (
     "reply_ft",
     "reply_temps",
     "reply_bot",
+    "think_extra",
+    "midchat_extra",
 )
 
 

@@ -50,7 +50,7 @@ def test_default_run_prints_kpis_and_writes_run_folder(tmp_path):
     assert set(data["summary"]["lost_rate"]) == {"mean", "ci95", "n", "unit"}
     iv = pd.read_csv(folder / "intervals.csv")
     assert len(iv) == 96 * len(data["replications"])
-    assert "replication" in iv.columns and "queue_len" in iv.columns
+    assert "replication" in iv.columns and {"waiting_queue", "waiting_agent", "lost_rate"} <= set(iv.columns)
 
 
 def sweep(tmp_path: Path, launcher: list[str]) -> Path:

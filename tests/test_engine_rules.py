@@ -9,24 +9,42 @@ import cssim
 from cssim.engine import DROPPED, OPEN, Simulation
 
 
-def test_agents_coming_on_shift_take_the_queue_least_loaded_first():
-    """MODEL.md step 2: among humans, the least-loaded agent. Six agents join at 09:00 to a
-    queue built up overnight; each gets its share, not the first ones all five slots."""
+class _Logged(Simulation):
+    """Logs every assignment: (instant, agent, the starts of all on-shift humans with a free slot)."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.log = []
+
+    def _assign(self, agent, cid):
+        now = self.now
+        free = {a: (max(a.busy_until, now), a.open) for a in self.agents if a.on_shift and a.open < a.pool.concurrency}
+        self.log.append((now, agent, free))
+        super()._assign(agent, cid)
+
+
+def test_agents_coming_on_shift_take_the_queue_by_the_routing_pick():
+    """MODEL.md step 2: customers waiting when six agents come on shift at 09:00 go, one by one,
+    to the agent who can start a reply soonest (ties: fewer open chats). So the first six go
+    to six different (idle) agents, and every later one to an agent with the earliest start."""
     cfg = cssim.load_scenario(
         "small_shop_618",
         [
             "routing.policy=humans_only", "staffing.ft.count=6", "staffing.ft.concurrency=5", "arrivals.total=40",
             "staffing.ft.shifts=[{start_h: 0, end_h: 2}, {start_h: 9, end_h: 9.0005}]",
             "customers.patience={dist: constant, mean: 40000}", "customers.silent_share=0",
-            "horizon_h=9.0005",  # stop two seconds after the shift starts
+            "horizon_h=9.0005",  # arrivals stop two seconds after the shift starts
         ],
     )
-    sim = Simulation(cfg, seed=1)
+    sim = _Logged(cfg, seed=1)
     sim.run()
-    day = [a for a in sim.agent_of if a is not None and a.off_s > 9 * 3600]
-    load = Counter(id(a) for a in day)
-    assert len(load) == 6 and 12 <= sum(load.values()) < 30  # fewer waiting than slots
-    assert max(load.values()) - min(load.values()) <= 1, sorted(load.values())
+    at_nine = [(agent, free) for t, agent, free in sim.log if t == 9 * 3600]
+    assert 12 <= len(at_nine) < 30  # fewer waiting than slots
+    assert len({id(a) for a, _ in at_nine[:6]}) == 6
+    for agent, free in at_nine:
+        best = min(free.values())
+        assert free[agent] == best, (free[agent], best)
+    assert Counter(id(a) for a, _ in at_nine).most_common(1)[0][1] < 5  # nobody got a full hand
 
 
 def test_escalated_customer_leaves_at_its_deadline_even_if_no_human_comes():

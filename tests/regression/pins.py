@@ -26,7 +26,7 @@ PIN_DIR = HERE / "pins"
 CASES: dict[str, list[str]] = {
     "erlang_a": ["horizon_h=6"],
     "semir_double11_2016": [
-        "arrivals.total=15000", "staffing.ft.count=4", "staffing.temps.count=75", "staffing.bot.concurrency=50",
+        "arrivals.total=15000", "staffing.ft.count=4", "staffing.temps.count=75", "staffing.bot.concurrency=400",
     ],
     "small_shop_618": [],
     "bot_heavy_2019": [

@@ -1,0 +1,82 @@
+"""The seed facts of MODEL.md ("Seed facts the default world must reproduce") on the shipped
+``semir_double11_2016`` scenario, each band checked with a 95% confidence interval over
+independent replications: the whole interval must lie inside the band.
+
+The default run checks a proportionally scaled store (20% of the volume, heads and bot slots);
+``-m slow`` checks the full store. One band is known not to hold (temps' receptions per 8 h on
+shift; see the scenario file and README "Calibration"): it is an expected failure, strict, so
+that the day it starts to hold the test says so.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+import cssim
+from cssim.stats import mean_ci
+from scaled import scaled
+
+BANDS = {  # metric: (low, high), MODEL.md's table
+    "bot_share": (0.15, 0.25),
+    "response_rate": (0.95, 1.0),
+    "rr_3min": (0.90, 1.0),
+    "inquiry_conversion": (0.40, 0.50),
+    "receptions_per_8h_ft": (150.0, 200.0),
+}
+REPS = 5
+
+
+def replicate(cfg, reps: int = REPS) -> list[dict]:
+    return [cssim.simulate(cfg, replication=r).metrics for r in range(reps)]
+
+
+def check_band(runs: list[dict], metric: str, low: float, high: float) -> None:
+    m, hw, n = mean_ci(r[metric] for r in runs)
+    assert low <= m - hw and m + hw <= high, f"{metric}: {m:.4f} +- {hw:.4f} (n={n}) not inside [{low}, {high}]"
+
+
+def bot_off(cfg):
+    off = copy.deepcopy(cfg)
+    off.routing.policy = "humans_only"
+    return off
+
+
+@pytest.fixture(scope="module")
+def scaled_store():
+    cfg = scaled("semir_double11_2016", 0.2)
+    return cfg, replicate(cfg)
+
+
+@pytest.mark.parametrize("metric", list(BANDS))
+def test_seed_fact_band_on_a_scaled_store(scaled_store, metric):
+    _, runs = scaled_store
+    check_band(runs, metric, *BANDS[metric])
+
+
+@pytest.mark.xfail(strict=True, reason="infeasible with the sourced work per chat and temps speed <= 0.7 (README 'Calibration')")
+def test_temps_receptions_per_8h_band(scaled_store):
+    _, runs = scaled_store
+    check_band(runs, "receptions_per_8h_temps", 150.0, 200.0)
+
+
+def test_bot_off_loses_more_inquiries(scaled_store):
+    """Seed: the bot cut loss (~5% year on year; another year's volume and staff, so only the
+    sign carries over). Paired by replication (the same customers), ``humans_only`` loses more
+    inquiries, the 95% CI of the paired difference above zero."""
+    cfg, runs = scaled_store
+    off = replicate(bot_off(cfg), len(runs))
+    diff, hw, _ = mean_ci(b["lost_inquiries"] - a["lost_inquiries"] for a, b in zip(runs, off))
+    assert diff - hw > 0, (diff, hw)
+
+
+@pytest.mark.slow
+def test_seed_fact_bands_on_the_full_store():
+    cfg = cssim.load_scenario("semir_double11_2016")
+    runs = replicate(cfg)
+    for metric, (low, high) in BANDS.items():
+        check_band(runs, metric, low, high)
+    off = replicate(bot_off(cfg))
+    diff, hw, _ = mean_ci(b["lost_inquiries"] - a["lost_inquiries"] for a, b in zip(runs, off))
+    assert diff - hw > 0, (diff, hw)
