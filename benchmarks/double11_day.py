@@ -2,7 +2,10 @@
 escalations, 10-turn chats, shifts, follow-ups, nudges): wall time, SimPy events/s,
 customers/s and peak memory (RSS), median over --runs fresh processes.
 
-    python benchmarks/double11_day.py [--runs 3] [--out FILE]
+    python benchmarks/double11_day.py [--runs 3] [--baseline PATH] [--out FILE]
+
+With ``--baseline PATH`` (another checkout of cssim) both versions run, interleaved, in fresh
+processes, and the table adds the baseline's numbers and the ratio of medians.
 
 Target (issue 5): at most 15 s per replication and at most 1 GB peak RSS.
 """
@@ -11,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from common import emit, median, table
 
@@ -27,29 +32,42 @@ print(json.dumps({"wall_s": wall, "events": res.metrics["events"], "customers": 
 """
 
 
+def one_run(checkout: str | None) -> dict:
+    env = dict(os.environ)
+    if checkout:
+        env["PYTHONPATH"] = checkout
+    out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, check=True, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3, help="fresh processes to take the median of")
+    ap.add_argument("--baseline", help="another cssim checkout to run side by side (interleaved)")
     ap.add_argument("--out", help="also write the markdown table to this file")
     args = ap.parse_args()
-    runs = []
+    here = str(Path(__file__).resolve().parent.parent)
+    versions = {"this checkout": here}
+    if args.baseline:
+        versions["baseline"] = str(Path(args.baseline).resolve())
+    runs: dict[str, list[dict]] = {k: [] for k in versions}
     for i in range(args.runs):
-        out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, check=True).stdout
-        runs.append(json.loads(out.strip().splitlines()[-1]))
-        print(f"run {i + 1}/{args.runs}: {runs[-1]['wall_s']:.2f} s", file=sys.stderr)
-    wall = median([r["wall_s"] for r in runs])
-    ev, cust = runs[0]["events"], runs[0]["customers"]
-    rss = max(r["rss_mb"] for r in runs)
-    rows = [
-        ["wall time per replication (median)", f"{wall:.2f} s", "<= 15 s", "yes" if wall <= 15 else "NO"],
-        ["runs (min .. max)", f"{min(r['wall_s'] for r in runs):.2f} .. {max(r['wall_s'] for r in runs):.2f} s", "", ""],
-        ["customers (inquiries)", f"{cust:,}", "", ""],
-        ["SimPy events", f"{ev:,}", "", ""],
-        ["events/s", f"{ev / wall:,.0f}", "", ""],
-        ["customers/s", f"{cust / wall:,.0f}", "", ""],
-        ["peak RSS (max over runs)", f"{rss:,.0f} MB", "<= 1024 MB", "yes" if rss <= 1024 else "NO"],
-    ]
-    emit("double11_day: one semir_double11_2016 replication, all mechanisms on", table(["measure", "value", "target", "met"], rows), args.out)
+        for name, path in versions.items():
+            runs[name].append(one_run(path))
+            print(f"run {i + 1}/{args.runs} ({name}): {runs[name][-1]['wall_s']:.2f} s", file=sys.stderr)
+    rows = []
+    for name, rs in runs.items():
+        wall = median([r["wall_s"] for r in rs])
+        ev, cust = rs[0]["events"], rs[0]["customers"]
+        rows.append([
+            name, f"{wall:.2f} s", f"{min(r['wall_s'] for r in rs):.2f} .. {max(r['wall_s'] for r in rs):.2f} s",
+            f"{cust:,}", f"{ev:,}", f"{ev / wall:,.0f}", f"{cust / wall:,.0f}", f"{max(r['rss_mb'] for r in rs):,.0f} MB",
+        ])
+    body = table(["version", "wall (median)", "min .. max", "inquiries", "SimPy events", "events/s", "inquiries/s", "peak RSS"], rows)
+    if args.baseline:
+        ratio = median([r["wall_s"] for r in runs["baseline"]]) / median([r["wall_s"] for r in runs["this checkout"]])
+        body += f"\n\nSpeed ratio baseline / this checkout (medians of {args.runs} interleaved runs each): {ratio:.2f}x"
+    emit("double11_day: one semir_double11_2016 replication, all mechanisms on", body, args.out)
 
 
 if __name__ == "__main__":
