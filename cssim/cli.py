@@ -62,7 +62,7 @@ def check_arguments(argv: list[str]) -> str | None:
     if overrides is None:
         return None
     for a in overrides:
-        if "=" not in a:
+        if "=" not in a and not a.startswith("~"):
             return f"{a!r}: expected key=value (e.g. staffing.temps.count=500)"
     try:
         combos = expand_sweep(overrides)

@@ -27,6 +27,66 @@ from cssim.schema import scenario_names
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
+# --- 2. a user's own scenario file --------------------------------------------------------
+
+
+def user_file(tmp_path: Path, edit) -> Path:
+    path = tmp_path / "my shop.yaml"
+    path.write_text(edit((SCENARIOS / "small_shop_618.yaml").read_text()))
+    return path
+
+
+def line_of(path: Path, text: str) -> int:
+    return 1 + next(i for i, ln in enumerate(path.read_text().splitlines()) if text in ln)
+
+
+@pytest.mark.parametrize(
+    "edit,needle,key,problem",
+    [
+        (lambda t: t.replace("  ft:\n    count: 3", "  ft:\n    count: 3\n   speed: [1"), "speed: [1", None, "YAML"),
+        (lambda t: t.replace("    count: 3 ", "    cuont: 3 "), "cuont: 3", "staffing.ft.cuont", "unknown key"),
+        (lambda t: t.replace("    count: 3 ", "    count: three "), "count: three", "staffing.ft.count", "Integer"),
+        (lambda t: t.replace("    count: 3 ", "    count: -3 "), "count: -3", "staffing.ft.count=-3", "head count"),
+    ],
+    ids=["yaml-syntax", "misspelt-key", "wrong-type", "bad-value"],
+)
+def test_error_inside_scenario_file_names_file_line_key(tmp_path, edit, needle, key, problem):
+    path = user_file(tmp_path, edit)
+    with pytest.raises(ValueError) as e:
+        cssim.load_scenario(str(path))
+    msg = str(e.value)
+    assert "\n" not in msg and str(path) in msg and problem in msg, msg
+    if key:
+        assert key in msg and f"line {line_of(path, needle)}" in msg, msg
+    else:  # a syntax error: the line the parser stopped at, near the bad one
+        assert "line " in msg, msg
+
+
+def test_bad_value_overridden_on_the_command_line_is_not_blamed_on_the_file(tmp_path):
+    path = user_file(tmp_path, lambda t: t.replace("    count: 3 ", "    count: -3 "))
+    assert cssim.load_scenario(str(path), ["staffing.ft.count=4"]).staffing.ft.count == 4
+    with pytest.raises(ValueError, match=r"^staffing.ft.count=-7: must be"):
+        cssim.load_scenario(str(path), ["staffing.ft.count=-7"])
+
+
+def test_file_without_name_is_named_after_the_file(tmp_path):
+    path = user_file(tmp_path, lambda t: t.replace("name: small_shop_618\n", ""))
+    assert cssim.load_scenario(str(path)).name == "my shop"
+
+
+# --- 8. unknown keys, however spelt --------------------------------------------------------
+
+UNKNOWN = ["+foo=1", "++foo=1", "~foo", "+staffing.temps.cuont=5", "++staffing.temps.cuont=5", "~staffing.temps.cuont"]
+
+
+@pytest.mark.parametrize("override", UNKNOWN)
+def test_unknown_keys_refused_however_spelt(override):
+    with pytest.raises(ValueError) as e:
+        cssim.load_scenario("small_shop_618", [override])
+    assert str(e.value).startswith(override + ": ") and "unknown key" in str(e.value), str(e.value)
+    assert cli.check_arguments([override]).startswith(override + ": ")
+
+
 # --- 5. a run too big for the machine -------------------------------------------------------
 
 
@@ -49,3 +109,14 @@ def test_too_big_for_memory_refused_by_validation(arrivals, key):
         validate(cfg)
     with pytest.raises(ValueError, match="memory"):
         cssim.simulate(cfg)
+
+
+# --- 10. small things -----------------------------------------------------------------------
+
+
+def test_dot_inf_accepted_like_inf():
+    for spelt in (".inf", "inf", ".Inf", "+.inf"):
+        cfg = cssim.load_scenario("erlang_a", ["customers.patience.dist=constant", f"customers.patience.mean={spelt}"])
+        assert cfg.customers.patience.mean == math.inf, spelt
+    cfg = cssim.load_scenario("erlang_a", ["customers.patience={dist: constant, mean: .inf}"])
+    assert cfg.customers.patience.mean == math.inf
