@@ -27,6 +27,67 @@ from cssim.schema import scenario_names
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
+# --- 1. unique folders ----------------------------------------------------------------------
+
+
+def test_unique_run_dir_never_hands_out_a_folder_twice(tmp_path):
+    """Sixty-four folders asked for at the same instant, from eight threads: all distinct,
+    all new and empty, named by the time so they sort in creation order."""
+    now = datetime(2026, 11, 11, 0, 0, 0, 123456)
+    made: list[Path] = []
+
+    def make():
+        for _ in range(8):
+            made.append(io.unique_run_dir(tmp_path / "outputs" / "x", now=now))
+
+    threads = [threading.Thread(target=make) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(made)) == 64 and all(d.is_dir() and not any(d.iterdir()) for d in made)
+    assert all(d.name.startswith("2026-11-11_00-00-00.123-") for d in made)
+
+
+# --- 6 and 7. atomic files: permissions, and a full disk ----------------------------------
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_result_files_get_usual_permissions(tmp_path, umask):
+    """metrics.json, CSVs and PNGs are 0666 less the umask (mkstemp's 0600 is not kept)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    old = os.umask(umask)
+    try:
+        io.write_json(tmp_path / "metrics.json", {"a": 1})
+        io.write_csv(tmp_path / "t.csv", pd.DataFrame({"a": [1]}))
+        fig = plt.figure()
+        io.write_png(tmp_path / "c.png", fig)
+        plt.close(fig)
+    finally:
+        os.umask(old)
+    for name in ("metrics.json", "t.csv", "c.png"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~umask, name
+
+
+def test_full_disk_leaves_the_old_file_and_no_temporary(tmp_path):
+    target = tmp_path / "points.csv"
+    target.write_text("old\n")
+
+    def half_then_full(p: Path):
+        p.write_text("new, half")
+        raise OSError(errno.ENOSPC, "No space left on device", str(p))
+
+    with pytest.raises(OSError) as e:
+        io.write_atomic(target, half_then_full)
+    assert e.value.errno == errno.ENOSPC and e.value.filename == str(target)
+    assert io.os_error_line(e.value) == f"{target}: No space left on device (ENOSPC)"
+    assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["points.csv"]
+
+
 # --- 2. a user's own scenario file --------------------------------------------------------
 
 
