@@ -172,6 +172,40 @@ def test_too_big_for_memory_refused_by_validation(arrivals, key):
         cssim.simulate(cfg)
 
 
+# --- 9. enough replications for a CI --------------------------------------------------------
+
+
+def test_every_shipped_scenario_reports_a_ci():
+    for name in scenario_names():
+        assert cssim.load_scenario(name).replications >= 3, name
+
+
+@pytest.mark.parametrize("name", ["small_shop_618", "erlang_a"])
+def test_small_scenarios_as_shipped_give_useful_cis(name):
+    """As shipped, no KPI of the quick scenarios is flagged too noisy (a CI wider than the
+    estimate)."""
+    cfg = cssim.load_scenario(name)
+    table = kpi_table(cfg, run_replications(cfg, quiet=True))
+    assert "no CI" not in table and "too noisy" not in table, table
+
+
+def test_kpi_table_flags_a_ci_wider_than_its_estimate():
+    """lost rate 1% +- 2% over 4 replications: +-10% needs about 4 x (2 / 0.1)^2 = 1,600."""
+    cfg = cssim.load_scenario("small_shop_618")
+    losses = [0.0, 0.0, 0.0, 0.04]  # mean 0.01, half-width 3.182 * 0.02 / 2 = 0.0318
+    results = []
+    for i, lost in enumerate(losses):
+        m = {k: 1.0 for k in cssim.METRICS}
+        m.update(lost_rate=lost, lost_inquiries=1000 * lost)
+        results.append(cssim.Result({**m, **{k: 0.0 for k in DIAGNOSTICS}}, pd.DataFrame(), replication=i))
+    table = kpi_table(cfg, results)
+    line = next(ln for ln in table.splitlines() if "Lost rate" in ln)
+    hw = 3.182446305284263 * np.std(losses, ddof=1) / 2
+    need = math.ceil(4 * (hw / (0.1 * 0.01)) ** 2)
+    assert "too noisy" in line and f"~{need:,} replications for +-10%" in line, line
+    assert "too noisy" not in next(ln for ln in table.splitlines() if "GMV" in ln)
+
+
 # --- 10. small things -----------------------------------------------------------------------
 
 
