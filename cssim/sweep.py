@@ -199,34 +199,37 @@ def _default_point(ok: list[tuple[Path, dict, dict]]) -> tuple[Path, dict, dict]
 
 
 def intraday_chart(intervals: pd.DataFrame, title: str):
-    """Arrivals, lost, queue and mean first response per planning interval (mean over
-    replications) and heads on shift: the shape of the day."""
+    """Arrivals, lost, queue and mean first response per planning interval, and heads on
+    shift: the shape of the day, each a mean over the replications in ``intervals`` (the title
+    says how many). Legends sit right of the panels, clear of the lines."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    n = intervals["replication"].nunique() if "replication" in intervals else 1
     iv = intervals.groupby("interval").mean(numeric_only=True)
     width = (iv["end_h"] - iv["start_h"]).iloc[0]
-    fig, axes = plt.subplots(3, 1, figsize=(11, 8), sharex=True)
+    fig, axes = plt.subplots(3, 1, figsize=(12, 8), sharex=True)
+    outside = {"loc": "upper left", "bbox_to_anchor": (1.07, 1.0), "fontsize": 8}
     axes[0].bar(iv["start_h"], iv["arrivals"], width=width, align="edge", alpha=0.5, label="arrivals")
     axes[0].bar(iv["start_h"], iv["lost"], width=width, align="edge", color="tab:red", label="lost")
     axes[0].set_ylabel("inquiries per interval")
-    axes[0].legend()
-    axes[0].set_title(title)
+    axes[0].legend(**outside)
+    axes[0].set_title(f"{title} (mean over {n} replication{'s' if n != 1 else ''})")
     axes[1].plot(iv["end_h"], iv["queue_len"], color="tab:purple", label="queue (end of interval)")
     axes[1].set_ylabel("waiting inquiries")
     ax2 = axes[1].twinx()
     ax2.plot(iv["start_h"] + width / 2, iv["mean_first_response_s"], color="tab:orange", label="mean first response")
     ax2.set_ylabel("first response (s)")
-    axes[1].legend(loc="upper left")
-    ax2.legend(loc="upper right")
+    handles = axes[1].get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    axes[1].legend(handles, [h.get_label() for h in handles], **outside)
     for p in ("ft", "temps", "bot"):
         if iv[f"heads_{p}"].max() > 0:
             axes[2].step(iv["start_h"], iv[f"heads_{p}"], where="post", label=f"heads {p}")
     axes[2].set_ylabel("agents on shift")
     axes[2].set_xlabel("hour of horizon")
-    axes[2].legend()
+    axes[2].legend(**outside)
     for ax in axes:
         ax.grid(alpha=0.3)
     return fig

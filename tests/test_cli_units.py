@@ -215,3 +215,25 @@ def test_dot_inf_accepted_like_inf():
         assert cfg.customers.patience.mean == math.inf, spelt
     cfg = cssim.load_scenario("erlang_a", ["customers.patience={dist: constant, mean: .inf}"])
     assert cfg.customers.patience.mean == math.inf
+
+
+def test_intraday_chart_says_mean_and_legend_clears_the_queue_line():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cssim.sweep import intraday_chart
+
+    cfg = cssim.load_scenario("small_shop_618", ["replications=2"])
+    iv = pd.concat([r.intervals.reset_index().assign(replication=r.replication) for r in run_replications(cfg, quiet=True)])
+    fig = intraday_chart(iv, "small shop")
+    fig.canvas.draw()
+    ax = fig.axes[1]
+    assert "mean over 2 replications" in fig.axes[0].get_title()
+    queue = next(ln for ln in ax.get_lines() if "queue" in ln.get_label())
+    points = ax.transData.transform(np.column_stack(queue.get_data()))
+    for a in fig.axes:
+        legend = a.get_legend()
+        if legend is not None:
+            box = legend.get_window_extent()
+            inside = [(x, y) for x, y in points if box.x0 <= x <= box.x1 and box.y0 <= y <= box.y1]
+            assert inside == [], f"a legend covers the queue line at {inside}"
