@@ -88,6 +88,35 @@ def test_full_disk_leaves_the_old_file_and_no_temporary(tmp_path):
     assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["points.csv"]
 
 
+def fake_sweep(root: Path) -> Path:
+    cfg = cssim.load_scenario("small_shop_618", ["arrivals.total=100", "replications=2"])
+    for j, ft in enumerate((2, 3)):
+        results = run_replications(cssim.load_scenario("small_shop_618", ["arrivals.total=100", "replications=2", f"staffing.ft.count={ft}"]), quiet=True)
+        (root / str(j) / ".hydra").mkdir(parents=True)
+        (root / str(j) / ".hydra" / "overrides.yaml").write_text(f"- staffing.ft.count={ft}\n")
+        write_run(root / str(j), cfg, results, [f"staffing.ft.count={ft}"])
+    return root
+
+
+def test_aggregate_read_only_sweep_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    """``cssim aggregate DIR`` where DIR cannot be written: one line naming the file and the
+    OS error, exit 2 (the user named the folder), nothing written."""
+    root = fake_sweep(tmp_path / "sweep")
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+
+    def read_only(*args, **kw):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(io.tempfile, "mkstemp", read_only)
+    monkeypatch.setattr("sys.argv", ["cssim", "aggregate", str(root)])
+    with pytest.raises(SystemExit) as e:
+        cli.main()
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0] == f"cssim: error: {root / 'runs.csv'}: Read-only file system (EROFS)", err
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+
+
 # --- 2. a user's own scenario file --------------------------------------------------------
 
 
