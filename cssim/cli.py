@@ -14,8 +14,10 @@ What a user can rely on:
   with nothing written.
 * Every run and sweep gets a new folder of its own (:func:`cssim.io.unique_run_dir`), even when
   several start at the same instant; result files appear whole or not at all.
-* A single run that fails prints one line and leaves no run folder behind. A sweep point that
-  fails is reported, the others are kept and aggregated, and the exit status is 1.
+* A single run that fails or is interrupted (Ctrl-C: exit 130) prints one line and leaves no run
+  folder behind. A sweep point that fails is reported, the others are kept and aggregated, and
+  the exit status is 1; Ctrl-C stops a sweep, aggregates the points that finished (the rest are
+  marked not run) and exits 130; ``kill -9`` of a parallel sweep takes its workers with it.
 * A file-system error (read-only folder, full disk) is one line naming the path and the OS error:
   exit 1, or 2 when the path is one the user gave.
 """
@@ -25,7 +27,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import signal
 import sys
+import threading
+import time
 import typing
 from pathlib import Path
 
@@ -49,6 +54,7 @@ _RUN: dict = {"folder": None, "created": False, "user_given": False}
 _HELP_FLAGS = ("--help", "-h")
 _HYDRA_INFO_FLAGS = ("--hydra-help", "--info", "-i", "--cfg", "-c", "--shell-completion", "-sc", "--version")
 _HYDRA_VALUED_FLAGS = ("-cn", "--config-name", "-cp", "--config-path", "-cd", "--config-dir", "--package", "-p")
+INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 
 def _error(msg: str, status: int = 2) -> None:
@@ -182,6 +188,30 @@ def _remove_unfinished(multirun: bool) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+# --- parallel sweep workers -----------------------------------------------------------------
+
+_WATCHING: dict = {"pid": None}
+
+
+def _watch_parent() -> None:
+    """In a sweep worker process (joblib/loky): exit as soon as the process that started it
+    dies. A worker busy with a long job would otherwise run on for minutes after ``kill -9`` of
+    ``cssim``. Ctrl-C is left to the main process, which stops the workers itself."""
+    main_pid = os.environ.get("CSSIM_MAIN_PID")
+    if not main_pid or int(main_pid) == os.getpid() or _WATCHING["pid"] == os.getpid():
+        return
+    _WATCHING["pid"] = os.getpid()
+    parent = os.getppid()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:  # an orphan is re-parented (to init or a subreaper)
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="cssim-parent-watch", daemon=True).start()
+
+
 # --- hydra's side ---------------------------------------------------------------------------
 
 
@@ -216,7 +246,7 @@ def print_sweep(report) -> None:
     print(f"tables: {report.root / 'points.csv'}, {report.root / 'runs.csv'}")
     for c in report.charts:
         print(f"chart:  {c}")
-    for point, reason in report.failed:
+    for point, _status, reason in report.failed:
         print(f"cssim: error: sweep point {point} failed: {reason}", file=sys.stderr)
 
 
@@ -233,6 +263,8 @@ def _job(cfg: DictConfig) -> None:
     out = Path(hc.runtime.output_dir)
     overrides = list(hc.overrides.task)
     multirun = hc.mode == RunMode.MULTIRUN
+    if multirun:
+        _watch_parent()
     label = f"#{hc.job.num} " + " ".join(overrides) if multirun else "cssim"
     try:
         config = to_config(cfg)
@@ -272,6 +304,36 @@ def _aggregate_command(args: list[str]) -> int:
         _error(os_error_line(e), 2)  # the folder the user named
     print_sweep(report)
     return 1 if report.failed else 0
+
+
+def _interrupted(multirun: bool) -> int:
+    """Ctrl-C: one line, and for a sweep the tables of the points that finished."""
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")  # end a progress bar's line
+    folder = _RUN["folder"]
+    if not multirun or folder is None:
+        _remove_unfinished(multirun)
+        kept = _STATUS["done"] and folder is not None
+        print(f"cssim: interrupted; {'results kept in ' + str(folder) if kept else 'no results written'}", file=sys.stderr)
+        return INTERRUPTED
+    root = Path(folder).resolve()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # aggregating takes a second: let it finish
+    try:
+        report = aggregate(root)
+    except ValueError:
+        _remove_unfinished(multirun)
+        print("cssim: interrupted before any sweep point finished; no results written", file=sys.stderr)
+        return INTERRUPTED
+    except OSError as e:
+        print(f"cssim: interrupted; aggregating the finished points failed: {os_error_line(e)}", file=sys.stderr)
+        return INTERRUPTED
+    n, done = len(report.points) + len(report.failed), len(report.points)
+    print(
+        f"cssim: interrupted: {done} of {n} sweep points finished and are aggregated in {root} "
+        f"(the rest are marked not run in failed_points.csv); to rebuild the tables later: cssim aggregate {root}",
+        file=sys.stderr,
+    )
+    return INTERRUPTED
 
 
 _CHOICES = {
@@ -355,6 +417,8 @@ def main() -> None:
     multirun = any(a in ("-m", "--multirun") for a in argv) or "hydra.mode=MULTIRUN" in argv
     try:
         sys.exit(_main(argv, multirun))
+    except KeyboardInterrupt:
+        sys.exit(_interrupted(multirun))
     except BrokenPipeError:  # e.g. cssim --help | head: the reader has gone, say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
@@ -377,6 +441,7 @@ def _main(argv: list[str], multirun: bool) -> int:
         if problem:
             _error(problem)
         argv = _make_folder(argv, multirun, cfg)
+        os.environ["CSSIM_MAIN_PID"] = str(os.getpid())  # sweep workers watch for its death
     sys.argv = [sys.argv[0], *argv]
     app = hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")(_job)
     debugging = os.environ.get("HYDRA_FULL_ERROR") == "1"

@@ -10,7 +10,9 @@ The sweep root gets
 * ``charts/``: lost rate and inquiry conversion, cost and profit, against the (first) swept
   parameter with CI bands, one line per value of a second swept key; and the intraday chart of
   one point;
-* ``failed_points.csv`` when a point failed or is missing (the other points are kept).
+* ``failed_points.csv`` when a point failed (``status`` ``failed``: its ``error.txt`` says why)
+  or did not run to the end (``not run``: interrupted, killed, or never started); the other
+  points are kept.
 
 It reads only files, so it works the same whatever launcher ran the jobs, and it can be run
 again on an existing folder: ``cssim aggregate multirun/NAME/DATE``.
@@ -37,7 +39,7 @@ class SweepReport:
     points: pd.DataFrame
     runs: pd.DataFrame
     swept: list[str]
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (job folder, reason)
+    failed: list[tuple[str, str, str]] = field(default_factory=list)  # (job folder, status, reason)
     charts: list[Path] = field(default_factory=list)
 
 
@@ -83,20 +85,21 @@ def aggregate(root: Path | str) -> SweepReport:
     if not root.is_dir():
         raise ValueError(f"sweep folder {str(root)!r} does not exist")
     jobs = sorted((p for p in root.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name))
-    failed: list[tuple[str, str]] = []
+    failed: list[tuple[str, str, str]] = []
     ok: list[tuple[Path, dict, dict]] = []
     for job in jobs:
         mfile = job / "metrics.json"
         if (job / "error.txt").is_file():
-            failed.append((job.name, (job / "error.txt").read_text().strip().splitlines()[0]))
+            failed.append((job.name, "failed", ((job / "error.txt").read_text().strip().splitlines() or ["(no reason given)"])[0]))
         elif not mfile.is_file():
-            failed.append((job.name, "no metrics.json (the job did not finish)"))
+            failed.append((job.name, "not run", "not run to the end: no metrics.json (interrupted or killed)"))
         else:
             ok.append((job, _overrides(job), json.loads(mfile.read_text())))
     expected = _expected_jobs(root)
     if expected is not None and expected > len(jobs):
         present = {j.name for j in jobs}
-        failed += [(str(i), "job folder missing") for i in range(expected) if str(i) not in present]
+        failed += [(str(i), "not run", "not run: no job folder") for i in range(expected) if str(i) not in present]
+    failed.sort(key=lambda f: int(f[0]))
     if not ok:
         raise ValueError(f"no sweep point in {str(root)!r} has results ({len(failed)} failed)")
 
@@ -125,7 +128,7 @@ def aggregate(root: Path | str) -> SweepReport:
     write_csv(root / "runs.csv", runs)
     write_csv(root / "points.csv", points)
     if failed:
-        write_csv(root / "failed_points.csv", pd.DataFrame(failed, columns=["point", "reason"]))
+        write_csv(root / "failed_points.csv", pd.DataFrame(failed, columns=["point", "status", "reason"]))
     elif (root / "failed_points.csv").exists():
         (root / "failed_points.csv").unlink()
     report = SweepReport(root, points, runs, swept, failed)

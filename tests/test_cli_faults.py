@@ -2,7 +2,9 @@
 
 Specification: two runs never share a folder; a user's own scenario runs from the command line
 (by path, or by ``hydra.searchpath``) and an error inside it names the file, the key or line and
-the problem; a run too big for the machine is refused before it starts; file-system errors are
+the problem; ``kill -9`` of a parallel sweep leaves no worker behind; Ctrl-C stops a sweep,
+aggregates what finished and exits 130 with one line, and a single run leaves nothing
+half-written; a run too big for the machine is refused before it starts; file-system errors are
 one line naming the path; a zero-inquiry run and ``.inf`` are handled; ``--help`` shows types.
 Each process is small (a few hundred inquiries, or a long run that the test interrupts).
 """
@@ -11,8 +13,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -29,6 +33,34 @@ def run(args: list[str], cwd: Path, status: int | None = 0, timeout: float = 120
     if status is not None:
         assert p.returncode == status, f"exit {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
     return p
+
+
+def start(args: list[str], cwd: Path, argv0: list[str] = CSSIM) -> subprocess.Popen:
+    """A cssim process in its own session (so Ctrl-C can go to its whole process group, as a
+    terminal sends it, and the test can clean up everything it started)."""
+    return subprocess.Popen(
+        argv0 + args, cwd=cwd, env=ENV, text=True, start_new_session=True,
+        stdout=open(cwd / "stdout.txt", "w"), stderr=open(cwd / "stderr.txt", "w"),
+    )
+
+
+def wait_for(cond, timeout: float = 60, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def stopped(p: subprocess.Popen, timeout: float) -> int:
+    try:
+        return p.wait(timeout=timeout)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
 
 
 def cssim_lines(stderr: str) -> list[str]:
@@ -67,6 +99,31 @@ def cssim_here(tmp_path, monkeypatch, capsys):
         return e.value.code, out.out, lines[0] if lines else ""
 
     return call
+
+
+def stat_fields(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def alive(pid: int) -> bool:
+    f = stat_fields(pid)
+    return f is not None and f[0] != "Z"
+
+
+def descendants(pid: int) -> list[int]:
+    parent = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and (f := stat_fields(int(d.name))) is not None:
+            parent[int(d.name)] = int(f[1])
+    out, frontier = [], [pid]
+    while frontier:
+        kids = [c for c, p in parent.items() if p in frontier]
+        out += kids
+        frontier = kids
+    return out
 
 
 # --- 1. Two runs started in the same second ------------------------------------------------
@@ -145,6 +202,86 @@ def test_error_inside_own_scenario_names_file_line_and_key(tmp_path, how, cssim_
     assert status == 2
     assert str(path) in line and f"line {line_no}" in line and "staffing.ft.concurency" in line and "unknown key" in line, line
     assert sorted(x.name for x in tmp_path.iterdir()) == ["mine"]
+
+
+# --- 3. kill -9 of a parallel sweep ---------------------------------------------------------
+
+
+def test_kill_9_of_parallel_sweep_leaves_no_process(tmp_path):
+    """``kill -9`` of the cssim process while both joblib workers are busy: within a few
+    seconds no process it started is still running."""
+    p = start(["-m", "scenario=erlang_a", "replications=300", "staffing.ft.count=10,11", "hydra/launcher=parallel"], tmp_path)
+    kids: list[int] = []
+    try:
+        err = tmp_path / "stderr.txt"
+        wait_for(lambda: all(f"#{j} " in err.read_text() for j in (0, 1)), 60, "both sweep points to run")
+        kids = descendants(p.pid)
+        assert len(kids) >= 2, kids
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while any(alive(k) for k in kids) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [k for k in kids if alive(k)] == [], Path(f"/proc/{kids[0]}/cmdline").read_text() if alive(kids[0]) else ""
+    finally:
+        for k in kids:
+            if alive(k):
+                os.kill(k, signal.SIGKILL)
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+# --- 4. Ctrl-C ------------------------------------------------------------------------------
+
+
+def interrupted_sweep(tmp_path: Path, extra: list[str]) -> tuple[int, str, Path]:
+    """A 3-point sweep whose first point is quick and the others long, Ctrl-C'd (SIGINT to
+    the process group, as a terminal sends it) once the first has finished."""
+    p = start(["-m", "scenario=erlang_a", "replications=1,400,401", *extra], tmp_path)
+    try:
+        root = wait_for(lambda: next(iter((tmp_path / "multirun" / "erlang_a").glob("*/0/metrics.json")), None), 60, "point 0").parents[1]
+        err = tmp_path / "stderr.txt"
+        wait_for(lambda: "replication 1/400 done" in err.read_text(), 60, "point 1 to run")
+        os.killpg(p.pid, signal.SIGINT)
+        t0 = time.monotonic()
+        status = stopped(p, 30)
+        assert time.monotonic() - t0 < 15, "Ctrl-C did not stop the sweep promptly"
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    return status, err.read_text(), root
+
+
+@pytest.mark.parametrize("launcher", [[], ["hydra/launcher=parallel"]], ids=["basic", "parallel"])
+def test_ctrl_c_sweep_aggregates_finished_points(tmp_path, launcher):
+    import pandas as pd
+
+    status, stderr, root = interrupted_sweep(tmp_path, launcher)
+    assert status == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    lines = [ln for ln in cssim_lines(stderr) if not ln.startswith("[")]  # joblib's own log lines aside
+    assert len(lines) == 1 and f"cssim aggregate {root}" in lines[0] and "1 of 3" in lines[0], stderr
+    assert list(pd.read_csv(root / "points.csv")["replications"]) == [1]
+    failed = pd.read_csv(root / "failed_points.csv")
+    assert list(failed["point"]) == [1, 2] and set(failed["status"]) == {"not run"}
+    assert not list(root.rglob(".*.csv.*")) and not list(root.rglob(".*.json.*"))  # no temporary files
+
+
+def test_ctrl_c_single_run_leaves_nothing(tmp_path):
+    p = start(["scenario=erlang_a", "replications=400"], tmp_path)
+    try:
+        wait_for(lambda: "replication 1/400 done" in (tmp_path / "stderr.txt").read_text(), 60, "the run to start")
+        os.killpg(p.pid, signal.SIGINT)
+        status = stopped(p, 15)
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    stderr = (tmp_path / "stderr.txt").read_text()
+    assert status == 130, stderr
+    lines = cssim_lines(stderr)
+    assert len(lines) == 1 and "interrupted" in lines[0] and "Traceback" not in stderr, stderr
+    assert list((tmp_path / "outputs" / "erlang_a").iterdir()) == []
 
 
 # --- 5. A run too big for the machine -------------------------------------------------------
