@@ -202,7 +202,10 @@ def _watch_parent() -> None:
         return
     _WATCHING["pid"] = os.getpid()
     parent = os.getppid()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the worker's main thread: Ctrl-C then interrupts the job itself
+        pass
 
     def watch() -> None:
         while os.getppid() == parent:  # an orphan is re-parented (to init or a subreaper)
