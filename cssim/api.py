@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Callable, Sequence
 
 from omegaconf import DictConfig
@@ -19,7 +18,7 @@ from cssim.config import Config, validate
 from cssim.engine import Simulation
 from cssim.metrics import compute
 from cssim.result import Result
-from cssim.schema import compose_config, register_file_scenario, to_config
+from cssim.schema import compose_config, resolve_scenario, to_config
 
 
 def load_scenario(name_or_path: str = "semir_double11_2016", overrides: Sequence[str] = ()) -> Config:
@@ -28,12 +27,10 @@ def load_scenario(name_or_path: str = "semir_double11_2016", overrides: Sequence
     ``name_or_path``: a shipped scenario's name (``erlang_a``, ``semir_double11_2016``, ...) or
     the path of a YAML file with the same keys. ``overrides``: hydra override strings such as
     ``"staffing.temps.count=500"``. Returns a validated :class:`cssim.config.Config`; raises
-    ``ValueError`` with a one-line message naming the bad key and value.
+    ``ValueError`` with a one-line message naming the bad key and value (and, for an error
+    inside a scenario file, the file and the line).
     """
-    name = str(name_or_path)
-    if name.endswith((".yaml", ".yml")) or "/" in name:
-        name = register_file_scenario(Path(name))
-    return compose_config([f"scenario={name}", *overrides])
+    return compose_config([f"scenario={resolve_scenario(str(name_or_path))}", *overrides])
 
 
 def simulate(

@@ -12,6 +12,7 @@ hours); the simulation clock itself runs in seconds.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
@@ -218,8 +219,79 @@ class Config:
 # Validation
 
 
-def _fail(key: str, value: Any, rule: str) -> None:
-    raise ValueError(f"{key}={value!r}: {rule}")
+class ConfigError(ValueError):
+    """A bad value: the message is ``'key=value: rule'`` on one line; ``key`` is the dotted key
+    (``staffing.ft.shifts[0]`` for a list item)."""
+
+    def __init__(self, message: str, key: str):
+        super().__init__(message)
+        self.key = key
+
+
+def _fail(key: str, value: Any, rule: str, shown: str | None = None) -> None:
+    raise ConfigError(f"{key}={shown if shown is not None else repr(value)}: {rule}", key)
+
+
+# Memory a replication needs, to refuse a run that cannot fit before it starts. Measured on a
+# Semir day (``semir_double11_2016``, 10-turn chats, everything on) with the peak RSS
+# (``resource.getrusage``) of one replication at 1,000, 100,000 and 300,000 inquiries: 85, 239
+# and 543 MB, i.e. about 80 MB for Python and the libraries and a slope of ~1,590 bytes per
+# inquiry. Re-measure (``benchmarks/double11_day.py`` prints the peak RSS) when the engine's
+# per-customer arrays change.
+BYTES_PER_INQUIRY = 1600
+BASE_BYTES = 100 * 2**20
+# Forecast uncertainty: plan for the day's multiplier at mean + 3 standard deviations.
+FORECAST_MARGIN_SD = 3.0
+
+
+def expected_inquiries(cfg: Config) -> float:
+    """Inquiries a replication should draw: ``arrivals.total``, or ``rate_per_min`` times the
+    horizon, times the forecast margin (1 + 3 ``forecast_cv``)."""
+    a = cfg.arrivals
+    n = a.rate_per_min * cfg.horizon_h * 60.0 if a.rate_per_min is not None else a.total
+    return n * (1.0 + FORECAST_MARGIN_SD * a.forecast_cv)
+
+
+def estimated_memory_bytes(cfg: Config) -> float:
+    """Peak memory (bytes) one replication of ``cfg`` is expected to need."""
+    return BASE_BYTES + BYTES_PER_INQUIRY * expected_inquiries(cfg)
+
+
+def machine_memory_bytes() -> int | None:
+    """This machine's memory in bytes (physical, or a smaller cgroup limit); None if unknown."""
+    sizes = []
+    try:
+        sizes.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        pass
+    for f in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(f) as fh:
+                text = fh.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 2**60:
+            sizes.append(int(text))
+    return min(sizes) if sizes else None
+
+
+def _gb(n: float) -> str:
+    return f"{n / 1e9:,.1f} GB" if n < 1e11 else f"{n / 1e9:,.0f} GB"
+
+
+def _check_memory(cfg: Config) -> None:
+    total = machine_memory_bytes()
+    need = estimated_memory_bytes(cfg)
+    if total is None or need <= total:
+        return
+    a = cfg.arrivals
+    key, value = ("arrivals.rate_per_min", a.rate_per_min) if a.rate_per_min is not None else ("arrivals.total", a.total)
+    _fail(
+        key, value,
+        f"about {expected_inquiries(cfg):,.3g} inquiries need about {_gb(need)} of memory "
+        f"({BYTES_PER_INQUIRY:,} bytes each), more than this machine's {_gb(total)}",
+        shown=f"{value:g}",
+    )
 
 
 def _finite(key: str, v: float, lo: float = -math.inf, lo_open: bool = False) -> None:
@@ -352,4 +424,5 @@ def validate(cfg: Config) -> Config:
     _prob("nudge.nudged_pay_prob", nu.nudged_pay_prob)
     _prob("nudge.unnudged_pay_prob", nu.unnudged_pay_prob)
     _finite("economics.gross_margin", cfg.economics.gross_margin, 0.0)
+    _check_memory(cfg)  # last: every number it reads is valid by now
     return cfg

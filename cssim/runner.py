@@ -2,11 +2,13 @@
 
 A run folder holds ``metrics.json`` (every replication's metrics, and per metric the mean with
 its 95% CI half-width) and ``intervals.csv`` (one row per replication and planning interval).
-Both are written atomically. Used by the ``cssim`` app for single runs and for each sweep point.
+Both are written atomically, ``metrics.json`` last: a folder with ``metrics.json`` is complete.
+Used by the ``cssim`` app for single runs and for each sweep point.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
@@ -40,10 +42,8 @@ class Progress:
 
     def finished(self, rep: int, res: Result) -> None:
         m = res.metrics
-        line = (
-            f"{self.label}: replication {rep + 1}/{self.total} done in {res.wall_s:.1f} s "
-            f"(lost {100 * m['lost_rate']:.1f}% of {m['inquiries']:,} inquiries)"
-        )
+        lost = f"lost {100 * m['lost_rate']:.1f}% of {m['inquiries']:,} inquiries" if m["inquiries"] else "lost n/a (no inquiries)"
+        line = f"{self.label}: replication {rep + 1}/{self.total} done in {res.wall_s:.1f} s ({lost})"
         sys.stderr.write(("\r" + line + " " * 10 + "\n") if self.tty else line + "\n")
         sys.stderr.flush()
 
@@ -70,9 +70,12 @@ def summary_table(results: Sequence[Result]) -> pd.DataFrame:
 
 
 def write_run(folder: Path, cfg: Config, results: Sequence[Result], overrides: Sequence[str] = ()) -> None:
-    """Write ``metrics.json`` and ``intervals.csv`` for one job into ``folder``."""
+    """Write ``intervals.csv`` then ``metrics.json`` for one job into ``folder`` (so a folder
+    with ``metrics.json`` is complete; ``cssim aggregate`` counts the others as not run)."""
     folder = Path(folder)
     table = summary_table(results)
+    iv = pd.concat([r.intervals.reset_index().assign(replication=r.replication) for r in results], ignore_index=True)
+    write_csv(folder / "intervals.csv", iv[["replication"] + [c for c in iv.columns if c != "replication"]])
     write_json(
         folder / "metrics.json",
         {
@@ -86,8 +89,6 @@ def write_run(folder: Path, cfg: Config, results: Sequence[Result], overrides: S
             },
         },
     )
-    iv = pd.concat([r.intervals.reset_index().assign(replication=r.replication) for r in results], ignore_index=True)
-    write_csv(folder / "intervals.csv", iv[["replication"] + [c for c in iv.columns if c != "replication"]])
 
 
 KPI_ROWS = (
@@ -116,14 +117,35 @@ def _fmt(value: float, fmt: str) -> str:
     return fmt.format(value)
 
 
+#: The precision the "too noisy" advice aims at: a CI half-width of 10% of the estimate.
+TARGET_RELATIVE_HW = 0.1
+
+
+def replications_needed(n: int, mean: float, hw: float, rel: float = TARGET_RELATIVE_HW) -> int | None:
+    """Replications for a CI half-width of ``rel`` x |mean|, from ``n`` replications with
+    half-width ``hw`` (half-widths shrink as 1/sqrt(n)): n x (hw / (rel |mean|))^2. None when
+    the mean is 0 (no relative precision is reachable)."""
+    if mean == 0 or math.isnan(hw) or math.isnan(mean):
+        return None
+    return max(n + 1, math.ceil(n * (hw / (rel * abs(mean))) ** 2))
+
+
 def kpi_table(cfg: Config, results: Sequence[Result]) -> str:
-    """The planner's KPI table as text: estimate and 95% CI half-width with units."""
+    """The planner's KPI table as text: estimate and 95% CI half-width with units. An estimate
+    whose CI is wider than itself is flagged too noisy, with the replications that would make it
+    +-10%."""
     table = summary_table(results)
     n = len(results)
-    lines = [f"{cfg.name}: {table.loc['inquiries', 'mean']:,.0f} inquiries, {n} replication(s), 95% CI half-widths"]
+    inquiries = table.loc["inquiries", "mean"]
+    lines = [f"{cfg.name}: {inquiries:,.0f} inquiries, {n} replication(s), 95% CI half-widths"]
     width = max(len(label) for _, label, _ in KPI_ROWS)
     for key, label, fmt in KPI_ROWS:
         mean, hw = table.loc[key, "mean"], table.loc[key, "ci95"]
         ci = "(1 replication: no CI)" if n < 2 else ("" if hw != hw else f"+- {_fmt(hw, fmt)}")
-        lines.append(f"  {label:<{width}}  {_fmt(mean, fmt):>18}  {ci}")
+        if n >= 2 and not math.isnan(hw) and hw > abs(mean):
+            need = replications_needed(n, mean, hw)
+            ci += "  too noisy: the CI is wider than the estimate" + (
+                f"; ~{need:,} replications for +-10%" if need else "")
+        value = "n/a (no inquiries)" if math.isnan(mean) and not inquiries else _fmt(mean, fmt)
+        lines.append(f"  {label:<{width}}  {value:>18}  {ci}".rstrip())
     return "\n".join(lines)

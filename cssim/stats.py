@@ -7,7 +7,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit
 
 
 def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, float, int]:
@@ -19,7 +19,9 @@ def mean_ci(values: Iterable[float], level: float = 0.95) -> tuple[float, float,
         return math.nan, math.nan, 0
     if n == 1:
         return float(x[0]), math.nan, 1
-    hw = stats.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n)
+    # Student t quantile (what scipy.stats.t.ppf computes, without importing scipy.stats: the
+    # command line starts a second faster).
+    hw = stdtrit(n - 1, 0.5 + level / 2) * x.std(ddof=1) / math.sqrt(n)
     return float(x.mean()), float(hw), n
 
 

@@ -10,7 +10,9 @@ The sweep root gets
 * ``charts/``: lost rate and inquiry conversion, cost and profit, against the (first) swept
   parameter with CI bands, one line per value of a second swept key; and the intraday chart of
   one point;
-* ``failed_points.csv`` when a point failed or is missing (the other points are kept).
+* ``failed_points.csv`` when a point failed (``status`` ``failed``: its ``error.txt`` says why)
+  or did not run to the end (``not run``: interrupted, killed, or never started); the other
+  points are kept.
 
 It reads only files, so it works the same whatever launcher ran the jobs, and it can be run
 again on an existing folder: ``cssim aggregate multirun/NAME/DATE``.
@@ -37,7 +39,7 @@ class SweepReport:
     points: pd.DataFrame
     runs: pd.DataFrame
     swept: list[str]
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (job folder, reason)
+    failed: list[tuple[str, str, str]] = field(default_factory=list)  # (job folder, status, reason)
     charts: list[Path] = field(default_factory=list)
 
 
@@ -83,20 +85,21 @@ def aggregate(root: Path | str) -> SweepReport:
     if not root.is_dir():
         raise ValueError(f"sweep folder {str(root)!r} does not exist")
     jobs = sorted((p for p in root.iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name))
-    failed: list[tuple[str, str]] = []
+    failed: list[tuple[str, str, str]] = []
     ok: list[tuple[Path, dict, dict]] = []
     for job in jobs:
         mfile = job / "metrics.json"
         if (job / "error.txt").is_file():
-            failed.append((job.name, (job / "error.txt").read_text().strip().splitlines()[0]))
+            failed.append((job.name, "failed", ((job / "error.txt").read_text().strip().splitlines() or ["(no reason given)"])[0]))
         elif not mfile.is_file():
-            failed.append((job.name, "no metrics.json (the job did not finish)"))
+            failed.append((job.name, "not run", "not run to the end: no metrics.json (interrupted or killed)"))
         else:
             ok.append((job, _overrides(job), json.loads(mfile.read_text())))
     expected = _expected_jobs(root)
     if expected is not None and expected > len(jobs):
         present = {j.name for j in jobs}
-        failed += [(str(i), "job folder missing") for i in range(expected) if str(i) not in present]
+        failed += [(str(i), "not run", "not run: no job folder") for i in range(expected) if str(i) not in present]
+    failed.sort(key=lambda f: int(f[0]))
     if not ok:
         raise ValueError(f"no sweep point in {str(root)!r} has results ({len(failed)} failed)")
 
@@ -125,7 +128,7 @@ def aggregate(root: Path | str) -> SweepReport:
     write_csv(root / "runs.csv", runs)
     write_csv(root / "points.csv", points)
     if failed:
-        write_csv(root / "failed_points.csv", pd.DataFrame(failed, columns=["point", "reason"]))
+        write_csv(root / "failed_points.csv", pd.DataFrame(failed, columns=["point", "status", "reason"]))
     elif (root / "failed_points.csv").exists():
         (root / "failed_points.csv").unlink()
     report = SweepReport(root, points, runs, swept, failed)
@@ -199,35 +202,38 @@ def _default_point(ok: list[tuple[Path, dict, dict]]) -> tuple[Path, dict, dict]
 
 
 def intraday_chart(intervals: pd.DataFrame, title: str):
-    """Arrivals, lost, queue and mean first response per planning interval (mean over
-    replications) and heads on shift: the shape of the day."""
+    """Arrivals, lost, queue and mean first response per planning interval, and heads on
+    shift: the shape of the day, each a mean over the replications in ``intervals`` (the title
+    says how many). Legends sit right of the panels, clear of the lines."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    n = intervals["replication"].nunique() if "replication" in intervals else 1
     iv = intervals.groupby("interval").mean(numeric_only=True)
     width = (iv["end_h"] - iv["start_h"]).iloc[0]
-    fig, axes = plt.subplots(3, 1, figsize=(11, 8), sharex=True)
+    fig, axes = plt.subplots(3, 1, figsize=(12, 8), sharex=True)
+    outside = {"loc": "upper left", "bbox_to_anchor": (1.07, 1.0), "fontsize": 8}
     axes[0].bar(iv["start_h"], iv["arrivals"], width=width, align="edge", alpha=0.5, label="arrivals")
     axes[0].bar(iv["start_h"], iv["lost"], width=width, align="edge", color="tab:red", label="lost")
     axes[0].set_ylabel("inquiries per interval")
-    axes[0].legend()
-    axes[0].set_title(title)
+    axes[0].legend(**outside)
+    axes[0].set_title(f"{title} (mean over {n} replication{'s' if n != 1 else ''})")
     axes[1].plot(iv["end_h"], iv["waiting_queue"], color="tab:purple", label="in the shop queue (end of interval)")
     axes[1].plot(iv["end_h"], iv["waiting_agent"], color="tab:green", label="queued at an agent (end of interval)")
     axes[1].set_ylabel("waiting inquiries")
     ax2 = axes[1].twinx()
     ax2.plot(iv["start_h"] + width / 2, iv["mean_first_response_s"], color="tab:orange", label="mean first response")
     ax2.set_ylabel("first response (s)")
-    axes[1].legend(loc="upper left")
-    ax2.legend(loc="upper right")
+    handles = axes[1].get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+    axes[1].legend(handles, [h.get_label() for h in handles], **outside)
     for p in ("ft", "temps", "bot"):
         if iv[f"heads_{p}"].max() > 0:
             axes[2].step(iv["start_h"], iv[f"heads_{p}"], where="post", label=f"heads {p}")
     axes[2].set_ylabel("agents on shift")
     axes[2].set_xlabel("hour of horizon")
-    axes[2].legend()
+    axes[2].legend(**outside)
     for ax in axes:
         ax.grid(alpha=0.3)
     return fig
