@@ -66,13 +66,15 @@ def main() -> None:
         off = run(args.scenario, ["routing.policy=humans_only"], args.reps)
         lost_on = [m["lost_inquiries"] for m in on]
         lost_off = [m["lost_inquiries"] for m in off]
-        rise = [(b - a) / a if a else math.nan for a, b in zip(lost_on, lost_off)]
+        diff = [b - a for a, b in zip(lost_on, lost_off)]
+        ratio = sum(lost_off) / sum(lost_on) if sum(lost_on) else math.nan
         body += "\n\n" + table(
             ["roster as shipped", "lost inquiries", "lost rate (%)"],
             [
                 ["bot on (policy as shipped)", fmt(lost_on, 1.0), fmt([m["lost_rate"] for m in on], 100.0)],
                 ["bot off (humans_only)", fmt(lost_off, 1.0), fmt([m["lost_rate"] for m in off], 100.0)],
-                ["relative rise of lost inquiries without the bot (paired, %)", fmt(rise, 100.0), ""],
+                ["more lost without the bot (paired difference)", fmt(diff, 1.0), ""],
+                ["lost without the bot / lost with it (ratio of means)", f"{ratio:,.1f}x", ""],
             ],
         )
     body += f"\n\nWall time {time.perf_counter() - t0:,.0f} s; cssim from {cssim.__file__}."
