@@ -291,6 +291,8 @@ def _job(cfg: DictConfig) -> None:
         _STATUS["done"] = True
         print(kpi_table(config, results))
         print(f"results: {out / 'metrics.json'}, {out / 'intervals.csv'}")
+        if config.log:
+            print(f"chat log: {out / 'chats.parquet'}, {out / 'chats.csv'} ({len(results)} day(s))")
 
 
 # --- commands -------------------------------------------------------------------------------
