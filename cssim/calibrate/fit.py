@@ -282,7 +282,7 @@ def calibrate(L: LogData, base: Config, interval_min: float = 15.0, min_sample: 
     # Abandonment is judged when the first reply *starts*; the log has the instant it was sent.
     # Known start: an idle start (at once); a one-slot agent starts when its previous chat
     # ended; the bot at once (sent - its ~1 s typing). Otherwise the wait is spread over
-    # sent - R for R at K quantiles of the pool's typing time (a weighted mixture).
+    # the floor set by the agent's other sends, plus a wait deconvolved from typing (a mixture).
     idle = np.isin(L.pool, HUMANS) & (L.agent_pool == L.pool) & ~busy
     wait = np.full(n, np.nan)
     wait[idle] = 0.0
@@ -294,7 +294,6 @@ def calibrate(L: LogData, base: Config, interval_min: float = 15.0, min_sample: 
             wait[rows] = np.maximum(_previous_end(L, rows) - L.arrival[rows], 0.0)
     known = resp & np.isfinite(wait)
     spread = resp & ~known
-    K = 32
     t_parts = [np.where(lost, L.left - L.arrival, L.horizon_s - L.arrival)[lost | waiting], wait[known]]
     ev_parts = [lost[lost | waiting], np.zeros(int(known.sum()), bool)]
     w_parts = [np.ones(int((lost | waiting).sum())), np.ones(int(known.sum()))]
@@ -302,14 +301,14 @@ def calibrate(L: LogData, base: Config, interval_min: float = 15.0, min_sample: 
         rows = spread & (L.pool == p)
         if not rows.any():
             continue
-        c, w = _wait_posterior(frt[rows], _typing_quantiles(cal, base, p, K), _wait_floor(L, np.flatnonzero(rows)))
+        c, w = _wait_posterior(frt[rows], _typing_dist(cal, base, p), _wait_floor(L, np.flatnonzero(rows)))
         t_parts.append(c.ravel())
         ev_parts.append(np.zeros(c.size, bool))
         w_parts.append(w.ravel())
     t = np.maximum(np.concatenate(t_parts), 1e-3)
     ev = np.concatenate(ev_parts)
     wt = np.concatenate(w_parts)
-    keep = wt > 0
+    keep = wt > 1e-4  # posterior crumbs carry nothing (and upset lifelines' variance)
     t, ev, wt = t[keep], ev[keep], wt[keep]
     cal.patience_data = (t, ev, wt)
     if ev.sum() >= max(min_sample, 2):
@@ -438,55 +437,49 @@ def _wait_floor(L: LogData, rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def _wait_posterior(u: np.ndarray, r: np.ndarray, floor: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _wait_posterior(u: np.ndarray, typing, floor: np.ndarray | None = None, grid: int = 120) -> tuple[np.ndarray, np.ndarray]:
     """Split first-response times ``u`` = wait + typing into candidate waits with weights.
 
-    The wait is at least ``floor`` (see :func:`_wait_floor`; 0 if None). Beyond the floor it is
-    0 with probability ``pi0`` (nothing unlogged queued ahead) or exponential (the shape of a
-    many-server queue's wait); typing takes the ``K`` equally likely values ``r``; ``pi0`` and
-    the exponential rate are fitted by maximum likelihood to ``u - floor``. Returns (waits,
-    posterior weights), ``len(u) x (K + 1)`` each; column 0 is a wait of exactly ``floor``."""
-    K = r.size
+    The wait is at least ``floor`` (see :func:`_wait_floor`; 0 if None); the rest, ``W'``, is
+    deconvolved from ``u - floor`` = W' + R with the pool's typing-time distribution ``typing``
+    (a frozen scipy distribution) taken as known: the nonparametric maximum likelihood mixing
+    distribution of W' on a grid (EM), then each row's posterior over the grid. Returns (waits,
+    weights), ``len(u) x grid`` each."""
     floor = np.zeros(u.size) if floor is None else np.asarray(floor, dtype=float)
-    v = u - floor
-    bw = max(float(np.median(np.diff(np.sort(r)))), 1e-3)
-    d = v[:, None] - r[None, :]
-
-    def parts(pi0, lam):
-        # Point mass: the typing time itself had to be v (kernel density of the nodes).
-        p0 = pi0 * np.exp(-0.5 * (d / bw) ** 2).sum(axis=1) / (K * bw * math.sqrt(2 * math.pi))
-        pos = (1 - pi0) / K * np.where(d > 0, lam * np.exp(-lam * np.maximum(d, 0)), 0.0)
-        return p0, pos
-
-    def nll(x):
-        pi0, lam = 1 / (1 + math.exp(-x[0])), math.exp(x[1])
-        p0, pos = parts(pi0, lam)
-        return -float(np.log(p0 + pos.sum(axis=1) + 1e-300).sum())
-
-    x0 = np.array([0.0, -math.log(max(float(np.mean(v) - np.mean(r)), 1.0))])
-    x = optimize.minimize(nll, x0, method="Nelder-Mead").x
-    p0, pos = parts(1 / (1 + math.exp(-x[0])), math.exp(x[1]))
-    tot = p0 + pos.sum(axis=1)
-    p0 = np.where(tot > 0, p0, 1.0)
-    tot = np.where(tot > 0, tot, 1.0)
-    waits = floor[:, None] + np.concatenate([np.zeros((u.size, 1)), np.maximum(d, 0.0)], axis=1)
-    w = np.concatenate([p0[:, None], pos], axis=1) / tot[:, None]
-    return waits, w
+    v = np.maximum(u - floor, 0.0)
+    top = max(float(np.quantile(v, 0.999)), 1.0)
+    w = np.concatenate([[0.0], np.geomspace(0.25, top, grid - 1)])
+    d = v[:, None] - w[None, :]
+    lik = np.where(d >= 0, typing.pdf(np.maximum(d, 0.0)), 0.0)  # f_R(v - w)
+    dead = lik.sum(axis=1) <= 0  # nothing explains v (below the typing support): no wait beyond the floor
+    lik[dead, 0] = 1.0
+    pi = np.full(grid, 1.0 / grid)
+    for _ in range(500):
+        post = lik * pi
+        post /= np.maximum(post.sum(axis=1, keepdims=True), 1e-300)
+        new = post.mean(axis=0)
+        done = np.abs(new - pi).max() < 1e-8
+        pi = new
+        if done:
+            break
+    post = lik * pi
+    post /= np.maximum(post.sum(axis=1, keepdims=True), 1e-300)
+    return floor[:, None] + w[None, :], post
 
 
-def _typing_quantiles(cal: Calibration, base: Config, pool: str, k: int) -> np.ndarray:
-    """``k`` mid-quantiles of a pool's effective typing time (fitted, else the base's)."""
-    probs = (np.arange(k) + 0.5) / k
+def _typing_dist(cal: Calibration, base: Config, pool: str):
+    """A pool's effective typing-time distribution (fitted, else the base's), frozen scipy."""
+    from cssim.calibrate.estimators import frozen
+
     fits = cal.reply_fits.get(pool)
     if fits:
-        return min(fits.values(), key=lambda f: f.aic).frozen().ppf(probs)
+        return min(fits.values(), key=lambda f: f.aic).frozen()
     pc = getattr(base.staffing, pool)
     d = pc.reply_s
     if d.dist in ("exponential", "lognormal", "gamma"):
-        from cssim.calibrate.estimators import frozen
-
-        return frozen(d.dist, d.mean / pc.speed, d.cv).ppf(probs)
-    return np.full(k, d.mean / pc.speed if d.dist == "constant" else float(np.mean(d.values)) / pc.speed)
+        return frozen(d.dist, d.mean / pc.speed, d.cv)
+    m = (d.mean if d.dist == "constant" else float(np.mean(d.values))) / pc.speed
+    return stats.uniform(0.9 * m, 0.2 * m)  # a narrow band around a constant typing time
 
 
 def base_concurrency(cfg: Config, pool: str) -> int:
