@@ -30,7 +30,7 @@ class LogError(ValueError):
 _TRUE = {"true", "1", "yes", "t", "y"}
 _FALSE = {"false", "0", "no", "f", "n"}
 _EPOCH = re.compile(r"^\s*-?\d+(\.\d*)?\s*$")
-_OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
+_OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)$")
 
 
 def read_log(path: Path) -> pd.DataFrame:
@@ -210,7 +210,7 @@ def check_log(df: pd.DataFrame, start: pd.Timestamp, horizon_h: float, source: s
         bad = np.isfinite(d) & (d < -1e-3)
         if bad.any():
             i = int(np.argmax(bad))
-            raise _bad(col, i, f"{what}: {times[col].iloc[i]} is {-d[i]:.3f} s before {ref} {times[ref].iloc[i]}")
+            raise _bad(col, i, f"{what}: {times[col].iloc[i].tz_convert(tz).isoformat()} is {-d[i]:.3f} s before {ref} {times[ref].iloc[i].tz_convert(tz).isoformat()}")
     if col_bad := _first(bools["ordered"] & times["order_ts"].isna().to_numpy()):
         raise _bad("order_ts", col_bad - 1, "ordered=true but no order time")
     if col_bad := _first(times["paid_ts"].notna().to_numpy() & times["order_ts"].isna().to_numpy()):
