@@ -99,6 +99,8 @@ def _num(x: float) -> str:
     if not np.isfinite(x):
         return "n/a"
     a = abs(x)
+    if a >= 10 and x == int(x):
+        return f"{x:,.0f}"
     if a >= 1000:
         return f"{x:,.0f}"
     if a >= 100:
