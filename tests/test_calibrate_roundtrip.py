@@ -39,9 +39,11 @@ ERLANG_TRUE = {
 ERLANG_FAMILIES = {"staffing.ft.reply_s (effective).dist": "exponential", "customers.patience.dist": "lognormal",
                    "conversation.turns_dist": "constant", "funnel.order_value.dist": "lognormal"}
 
+# Three bot slots and slot-only takeover, so some customers wait long enough to leave (with the
+# scenario's own bot, 50 slots taking over at once, nobody is lost and patience is not identified).
 SHOP = [
     "arrivals.total=1500", "customers.patience.mean=90", "customers.patience.cv=1.2", "staffing.ft.reply_s.mean=15",
-    "conversation.turns=6", "customers.presale_share=0.6",
+    "conversation.turns=6", "customers.presale_share=0.6", "staffing.bot.concurrency=3", "routing.takeover_s=inf",
 ]
 SHOP_TRUE = {
     "arrivals.total": 1500.0, "customers.presale_share": 0.6, "customers.returning_share": 0.35,

@@ -134,6 +134,25 @@ def _agent_overlaps(L: LogData) -> tuple[np.ndarray, np.ndarray]:
     return busy, shared
 
 
+def _open_at_arrival(L: LogData, pooled: np.ndarray | None = None) -> np.ndarray:
+    """Per row: how many other chats its agent held when it arrived (arrival to end; an
+    over-count for chats that queued first, so a test for "a slot was free" stays safe).
+    ``pooled``: count over these rows as one server instead, per day."""
+    out = np.zeros(L.n, dtype=np.int64)
+    has = np.flatnonzero((L.agent_id != "") if pooled is None else pooled)
+    if not has.size:
+        return out
+    end = np.where(np.isfinite(L.end), L.end, np.inf)
+    who = L.agent_id[has] if pooled is None else np.full(has.size, "pool", dtype=object)
+    df = pd.DataFrame({"row": has, "agent": who, "day": L.day[has], "a": L.arrival[has], "e": end[has]})
+    for _, g in df.groupby(["agent", "day"], sort=False):
+        a, e, rows = g["a"].to_numpy(), np.sort(g["e"].to_numpy()), g["row"].to_numpy()
+        a_sorted = np.sort(a)
+        # arrived strictly before (itself excluded) minus ended by then
+        out[rows] = np.searchsorted(a_sorted, a, side="left") - np.searchsorted(e, a, side="right")
+    return np.maximum(out, 0)
+
+
 def _dist_estimates(key: str, fit: DurationFit, fits: dict, method: str) -> list[Estimate]:
     aic = ", ".join(f"{f} {v.aic:,.1f}" for f, v in fits.items())
     out = [Estimate(f"{key}.dist", math.nan, math.nan, math.nan, fit.n, f"lowest AIC ({aic})", "", fit.family)]
@@ -206,8 +225,14 @@ def calibrate(L: LogData, base: Config, interval_min: float = 15.0, min_sample: 
     reply_se_log: dict[str, float] = {}
     for p in ("ft", "temps", "bot"):
         if p == "bot":
-            sel = resp & (L.pool == "bot")
-            how = "bot first replies (the bot never queues a reply)"
+            # The bot never queues a reply: one with a slot free at the arrival took the inquiry
+            # then, so its first response is its typing time.
+            # An escalated chat is logged under its human, so bot slots are counted over every
+            # bot-first chat, pooled over the bot instances seen.
+            bots = max(1, np.unique(L.agent_id[L.agent_pool == "bot"]).size)
+            free = _open_at_arrival(L, L.pool == "bot") < base_concurrency(base, "bot") * bots
+            sel = resp & (L.pool == "bot") & free
+            how = "bot first replies with a bot slot free at arrival"
         else:
             sel = resp & (L.pool == p) & (L.agent_pool == p) & ~busy
             how = "first replies of agents holding no other chat at arrival"
