@@ -1,4 +1,4 @@
-"""``cssim calibrate LOG [--out FILE] [--base SCENARIO] [--interval-min MIN] [--backtest]``.
+"""``cssim calibrate LOG [--out FILE] [--base SCENARIO] [--set KEY=VALUE ...] [--interval-min MIN] [--backtest]``.
 
 Reads a chat log (CSV or Parquet), checks it, fits the scenario, writes the commented YAML, the
 fit table and charts next to it, prints the fit report, and with ``--backtest`` simulates the
@@ -17,7 +17,7 @@ import pandas as pd
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too)
-        print(f"cssim calibrate: error: {message} (usage: cssim calibrate LOG [--out FILE] [--base SCENARIO] [--interval-min MIN] [--backtest])", file=sys.stderr)
+        print(f"cssim calibrate: error: {message} (usage: cssim calibrate LOG [--out FILE] [--base SCENARIO] [--set KEY=VALUE] [--interval-min MIN] [--backtest])", file=sys.stderr)
         sys.exit(2)
 
 
@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("log", help="the chat log: .csv or .parquet, one row per inquiry")
     p.add_argument("--out", default="calibrated.yaml", help="the scenario YAML to write (charts and the fit table go beside it)")
     p.add_argument("--base", default="semir_double11_2016", help="scenario (name or YAML) for what a log cannot tell: staffing, costs, shifts")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a key of the base, as on the cssim command line (repeatable): the log's own staffing or routing")
     p.add_argument("--interval-min", type=float, default=15.0, help="planning interval of the fitted arrival profile (min)")
     p.add_argument("--backtest", action="store_true", help="simulate the calibrated scenario and compare KPIs with the log's")
     p.add_argument("--replications", type=int, default=5, help="replications of the back-test (default 5)")
@@ -53,7 +55,7 @@ def main(argv: list[str]) -> int:
     from cssim.config import start_instant
 
     try:
-        base = load_scenario(args.base)
+        base = load_scenario(args.base, overrides=args.set)
     except ValueError as e:
         return fail(f"--base: {e}")
     try:
@@ -64,9 +66,10 @@ def main(argv: list[str]) -> int:
     except ValueError as e:  # a fitted value the schema refuses: say which
         return fail(f"{args.log}: {e}")
     name_scenario(cal.config, out, args.log, L.n, L.n_days, L.origin)
-    print(f"{args.log}: {L.n:,} inquiries over {L.n_days} day(s) from {L.origin.isoformat()}; base scenario {args.base!r}")
+    with_set = f" with {' '.join(args.set)}" if args.set else ""
+    print(f"{args.log}: {L.n:,} inquiries over {L.n_days} day(s) from {L.origin.isoformat()}; base scenario {args.base!r}{with_set}")
     print(fit_report(cal))
-    written = write_outputs(cal, out, args.log, args.base, args.interval_min)
+    written = write_outputs(cal, out, args.log, args.base + with_set, args.interval_min)
     print(f"scenario: {written[0]}")
     print(f"fit table: {written[1]}")
     for p in written[2:]:

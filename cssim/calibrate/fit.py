@@ -516,6 +516,8 @@ def base_concurrency(cfg: Config, pool: str) -> int:
 def _max_open(L: LogData, pool: str) -> int:
     """The most chats one agent of ``pool`` certainly held at once: from first reply to end."""
     m = (L.agent_pool == pool) & (L.pool == pool) & np.isfinite(L.end) & np.isfinite(L.first_reply)
+    if pool == "bot":  # a hand-over left waiting for a human is no longer the bot's
+        m &= L.customer_msgs <= L.replies
     if not m.any():
         return 0
     df = pd.DataFrame({"agent": L.agent_id[m], "day": L.day[m], "a": L.first_reply[m], "e": L.end[m]})
