@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 
 from omegaconf import DictConfig
 
+from cssim.chatlog import build_log
 from cssim.config import Config, validate
 from cssim.engine import Simulation
 from cssim.metrics import compute
@@ -38,13 +39,16 @@ def simulate(
     seed: int | None = None,
     replication: int = 0,
     progress: Callable[[float], None] | None = None,
+    log: bool | None = None,
 ) -> Result:
     """Run one replication of ``cfg`` and return its :class:`~cssim.result.Result`.
 
     ``seed`` defaults to ``cfg.seed``. Replication ``r`` of a seed always sees the same customers
     whatever the staffing (common random numbers); the same config, seed and replication give
     the same numbers bit for bit. ``progress``, if given, is called with the share of the
-    horizon simulated so far (0-1), once per planning interval.
+    horizon simulated so far (0-1), once per planning interval. ``log`` (default ``cfg.log``):
+    also return the chat log as ``Result.log`` (built after the run; a run without it pays
+    nothing), stamped from ``cfg.start`` plus ``replication`` days.
     """
     if isinstance(cfg, DictConfig):
         cfg = to_config(cfg)
@@ -54,4 +58,5 @@ def simulate(
     sim = Simulation(cfg, seed, replication, progress)
     records = sim.run()
     metrics, intervals = compute(cfg, records)
-    return Result(metrics, intervals, seed, replication, time.perf_counter() - t0)
+    chats = build_log(cfg, records, replication) if (cfg.log if log is None else log) else None
+    return Result(metrics, intervals, seed, replication, time.perf_counter() - t0, chats)

@@ -6,6 +6,7 @@
     cssim -m staffing.temps.count=0,500,1000 replications=5          # sweep: tables + charts
     cssim -m staffing.temps.count=0,500 hydra/launcher=parallel      # same, 2 local processes
     cssim aggregate multirun/semir_double11_2016/2026-11-23_10-00-00.000-9f3a  # re-aggregate
+    cssim calibrate chats.csv --base small_shop_618 --backtest  # fit a scenario to a chat log
 
 What a user can rely on:
 
@@ -291,6 +292,8 @@ def _job(cfg: DictConfig) -> None:
         _STATUS["done"] = True
         print(kpi_table(config, results))
         print(f"results: {out / 'metrics.json'}, {out / 'intervals.csv'}")
+        if config.log:
+            print(f"chat log: {out / 'chats.parquet'}, {out / 'chats.csv'} ({len(results)} day(s))")
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -405,6 +408,7 @@ def help_text(argv: list[str]) -> str:
         "  cssim -m key=a,b,c [key2=x,y] ...      a sweep: every combination, then tables and charts",
         "  cssim -m ... hydra/launcher=parallel   the same sweep in 2 local processes",
         "  cssim aggregate DIR                    rebuild a sweep's tables and charts from its folder",
+        "  cssim calibrate LOG [--base SCENARIO] fit a scenario to a chat log (--help for its options)",
         "  cssim --hydra-help                     hydra's own options",
         "",
         f"Scenarios: {', '.join(scenario_names())}",
@@ -430,6 +434,10 @@ def main() -> None:
 def _main(argv: list[str], multirun: bool) -> int:
     if argv and argv[0] == "aggregate":
         return _aggregate_command(argv[1:])
+    if argv and argv[0] == "calibrate":
+        from cssim.calibrate.command import main as calibrate_main
+
+        return calibrate_main(argv[1:])
     register()
     try:
         argv = prepare_argv(argv)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+from datetime import datetime
 from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
@@ -195,7 +196,11 @@ class Economics:
 class Config:
     """A whole scenario. ``horizon_h``: simulated hours (arrivals stop at the end, and so does
     the clock). ``warmup_h``: inquiries arriving earlier are simulated but left out of the
-    metrics. ``interval_min``: planning interval (rate steps, ``Result.intervals`` rows)."""
+    metrics. ``interval_min``: planning interval (rate steps, ``Result.intervals`` rows).
+    ``start``: the wall-clock instant of the clock's 0 (ISO 8601 with a UTC offset), used only to
+    stamp the chat log; replication ``r`` is the day ``start + r days``. The default is the
+    reference case's: Double 11 2016 at midnight, China Standard Time. ``log``: also build the
+    chat log (``Result.log``; the command line writes ``chats.parquet`` and ``chats.csv``)."""
 
     name: str = "custom"
     description: str = ""
@@ -204,6 +209,8 @@ class Config:
     horizon_h: float = 24.0
     warmup_h: float = 0.0
     interval_min: float = 15.0
+    start: str = "2016-11-11T00:00:00+08:00"
+    log: bool = False
     arrivals: Arrivals = field(default_factory=Arrivals)
     customers: Customers = field(default_factory=Customers)
     conversation: Conversation = field(default_factory=Conversation)
@@ -322,6 +329,17 @@ def _dist(key: str, d: Dist, allow_inf: bool = False) -> None:
         _finite(f"{key}.cv", d.cv, 0.0, lo_open=True)
 
 
+def start_instant(cfg: Config) -> datetime:
+    """``cfg.start`` as a timezone-aware datetime (``ValueError`` naming the key otherwise)."""
+    try:
+        t = datetime.fromisoformat(str(cfg.start).replace("Z", "+00:00"))
+    except ValueError:
+        t = None
+    if t is None or t.tzinfo is None:
+        _fail("start", cfg.start, "must be an ISO 8601 date-time with a UTC offset, e.g. 2016-11-11T00:00:00+08:00")
+    return t
+
+
 def validate(cfg: Config) -> Config:
     """Check the meaning of every value; raise ``ValueError('key=value: rule')`` on the first
     bad one. Returns ``cfg`` unchanged so it can be chained."""
@@ -336,6 +354,7 @@ def validate(cfg: Config) -> Config:
         _fail("replications", cfg.replications, "must be an integer >= 1")
     if not isinstance(cfg.seed, int) or cfg.seed < 0:
         _fail("seed", cfg.seed, "must be an integer >= 0")
+    start_instant(cfg)
 
     a = cfg.arrivals
     if a.rate_per_min is not None:

@@ -411,6 +411,12 @@ class Records:
     horizon_s: float
     end_s: float  # when the drain ended: the last chat (or follow-up/nudge) that began before the horizon
     events: int
+    # Facts only the chat log (cssim.chatlog) reads; each set once per chat at an existing step.
+    last_agent: list  # the Agent who held the chat last (an escalated chat's human), None if never assigned
+    end_t: list  # instant the chat ended (done, closed by a leaver, dropped); inf while open or skipped in the queue
+    order_t: list  # instant the order was placed (chat end, or the follow-up reply); inf if none
+    turn: list  # the engine's turn counter: the customer's latest message (1-based) when the chat ended
+    turns: list  # turns of the chat as run (an escalation may add one to the drawn number)
 
 
 class Simulation:
@@ -479,6 +485,9 @@ class Simulation:
         self.order = [NO_ORDER] * n
         self.followup_done = [False] * n
         self.followup_order = [False] * n
+        self.last_agent: list[Agent | None] = [None] * n  # chat log only (see Records)
+        self.end_t = [INF] * n
+        self.order_t = [INF] * n
 
         self.q_new: deque[int] = deque()  # waiting for a first reply
         self.q_esc: deque[int] = deque()  # escalated by the bot, waiting for a human
@@ -557,6 +566,11 @@ class Simulation:
             horizon_s=self.horizon,
             end_s=self.now,
             events=self.events,
+            last_agent=self.last_agent,
+            end_t=self.end_t,
+            order_t=self.order_t,
+            turn=self.turn,
+            turns=self.turns,
         )
 
     def _close(self) -> None:
@@ -741,6 +755,7 @@ class Simulation:
         self.agent_of[cid] = agent
         if self.assigned[cid] == INF:
             self.assigned[cid] = self.now
+        self.last_agent[cid] = agent
         if pool is self.bot:
             self._bot_chat(agent, cid)
         else:
@@ -906,6 +921,7 @@ class Simulation:
         self.agent_of[cid] = None
         pool = agent.pool
         self.end[cid] = DONE
+        self.end_t[cid] = self.now
         self.end_pool[cid] = pool.code
         if self.presale[cid]:
             p = self.order_prob * pool.conversion * self._delay_factor(self.resp_sum[cid] / self.resp_n[cid])
@@ -920,6 +936,7 @@ class Simulation:
         agent = self.agent_of[cid]
         self.agent_of[cid] = None
         self.end[cid] = ABANDONED
+        self.end_t[cid] = self.now
         self._release(agent)
 
     def _end_dropped(self, ev: Call) -> None:
@@ -931,6 +948,7 @@ class Simulation:
 
     def _drop(self, cid: int) -> None:
         self.end[cid] = DROPPED
+        self.end_t[cid] = self.now
         if self.followup_on and self.followup_drops and self.presale[cid]:
             self._at(self.now + self.followup_after, self._task_due, (FOLLOWUP, cid))
 
@@ -944,6 +962,7 @@ class Simulation:
         return max(0.0, 1.0 - excess / self.delay_scale)
 
     def _place_order(self, cid: int) -> None:
+        self.order_t[cid] = self.now
         if self.u_pay_now[cid] < self.pay_now_prob:
             self.order[cid] = PAID_NOW
             return

@@ -19,6 +19,7 @@ class Result:
         utilization per pool.
     seed, replication: the random streams used (same pair, same customers).
     wall_s: wall-clock seconds the replication took.
+    log: the chat log, one row per inquiry (:mod:`cssim.chatlog`), when asked for; else None.
     """
 
     metrics: dict[str, float]
@@ -26,3 +27,4 @@ class Result:
     seed: int = 0
     replication: int = 0
     wall_s: float = 0.0
+    log: pd.DataFrame | None = field(default=None, repr=False)

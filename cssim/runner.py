@@ -17,6 +17,7 @@ from typing import Sequence
 import pandas as pd
 
 from cssim.api import simulate
+from cssim.chatlog import write_log
 from cssim.config import Config
 from cssim.io import write_csv, write_json
 from cssim.metrics import DIAGNOSTICS, METRICS, UNITS
@@ -76,6 +77,9 @@ def write_run(folder: Path, cfg: Config, results: Sequence[Result], overrides: S
     table = summary_table(results)
     iv = pd.concat([r.intervals.reset_index().assign(replication=r.replication) for r in results], ignore_index=True)
     write_csv(folder / "intervals.csv", iv[["replication"] + [c for c in iv.columns if c != "replication"]])
+    logs = [r.log for r in results if r.log is not None]
+    if logs:  # log=true: one day per replication (cssim.chatlog), before metrics.json marks the folder complete
+        write_log(folder, pd.concat(logs, ignore_index=True))
     write_json(
         folder / "metrics.json",
         {

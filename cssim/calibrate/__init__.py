@@ -1,0 +1,41 @@
+"""Calibration from a shop's chat log: ``cssim calibrate LOG`` (see :mod:`cssim.calibrate.command`).
+
+    >>> from cssim.calibrate import calibrate_log   # doctest: +SKIP
+    >>> cal = calibrate_log("chats.csv", base="small_shop_618")
+    >>> cal.table()                                  # parameter, estimate, 95% CI, n, method
+
+Modules, one concern each: :mod:`~cssim.calibrate.logs` (reading and checking a log, KPIs
+from it), :mod:`~cssim.calibrate.estimators` (censored maximum likelihood, Kaplan-Meier,
+intervals), :mod:`~cssim.calibrate.fit` (which rows identify which parameter),
+:mod:`~cssim.calibrate.report` (the commented scenario YAML, the fit table, charts),
+:mod:`~cssim.calibrate.backtest` (the calibrated scenario against the log's KPIs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from cssim.calibrate.fit import Calibration, calibrate
+from cssim.calibrate.logs import LogData, LogError, from_frame, load_log
+from cssim.config import Config, start_instant
+
+
+def _base(base: str | Config) -> Config:
+    if isinstance(base, Config):
+        return base
+    from cssim.api import load_scenario
+
+    return load_scenario(base)
+
+
+def calibrate_log(log: str | Path | pd.DataFrame, base: str | Config = "semir_double11_2016", interval_min: float = 15.0) -> Calibration:
+    """Read (a path) or take (a DataFrame) a chat log and calibrate ``base`` to it."""
+    cfg = _base(base)
+    start = pd.Timestamp(start_instant(cfg))
+    L = from_frame(log, start, cfg.horizon_h) if isinstance(log, pd.DataFrame) else load_log(Path(log), start, cfg.horizon_h)
+    return calibrate(L, cfg, interval_min)
+
+
+__all__ = ["Calibration", "LogData", "LogError", "calibrate", "calibrate_log", "from_frame", "load_log"]
