@@ -23,6 +23,7 @@ What happens, when:
 
 from __future__ import annotations
 
+from heapq import heappop, heappush
 from typing import Callable
 
 import numpy as np
@@ -65,6 +66,11 @@ class Simulation(Routing, Conversation, Funnel, Shifts):
         self.progress = progress  # called with the share of the horizon done, once per interval
         streams = make_streams(seed, replication)
         self.env = simpy.Environment()
+        # SimPy's own calendar and event counter, used directly by _at and _loop: a day runs
+        # ~2.5M events, and Environment.schedule/step cost more than the model's work per event.
+        self._cal = self.env._queue
+        self._eid = self.env._eid
+        self._cal_now = self.env.now  # the calendar's clock: the instant of the last event popped
         self.now = 0.0  # the model's clock (s); see _loop
         self.horizon = cfg.horizon_h * 3600.0
         self.warmup = cfg.warmup_h * 3600.0
@@ -76,12 +82,15 @@ class Simulation(Routing, Conversation, Funnel, Shifts):
         self._init_chats(cust)
         self._init_funnel()
         self.draining = False
-        self.events = 0
+        self.events = 0  # events scheduled (set when the run ends)
 
     def _at(self, t: float, callback: Callable[[Call], None], payload: object) -> None:
-        """Call ``callback(event)`` at absolute time ``t``; ``event.value`` is ``payload``."""
-        self.events += 1
-        self.env.schedule(Call(callback, payload), NORMAL, t - self.env.now)  # absolute t
+        """Call ``callback(event)`` at absolute time ``t`` (s); ``event.value`` is ``payload``.
+
+        Exactly ``env.schedule(event, NORMAL, t - env.now)``: the same entry, time computed the
+        same way (``now + (t - now)``, which may round differently from ``t``), the same id."""
+        now = self._cal_now
+        heappush(self._cal, (now + (t - now), NORMAL, next(self._eid), Call(callback, payload)))
 
     def run(self) -> Records:
         """Simulate from 0 to the horizon, then drain, and return the records."""
@@ -90,6 +99,7 @@ class Simulation(Routing, Conversation, Funnel, Shifts):
             for t in self.edges[1:-1]:
                 self._at(float(t), self._report, None)
         self._loop()
+        self.events = next(self._eid)  # ids count from 0: the next one is how many were scheduled
         return Records(
             customers=self.cust,
             assigned=self.assigned,
@@ -154,13 +164,15 @@ class Simulation(Routing, Conversation, Funnel, Shifts):
         next scheduled event (``env.peek()``), everything else is ``env.step()``. ``self.now``
         is the model's clock for both (every handler reads it); SimPy's clock catches up at
         the next step, and events are always scheduled at absolute times >= both clocks.
+        A step is ``env.step()`` inlined (pop the earliest entry, advance the calendar's clock,
+        call the event's callback): a :class:`Call` never fails and is never reused.
         """
-        step, peek = self.env.step, self.env.peek
+        cal, env = self._cal, self.env
         arrival, n, horizon = self.arrival, self.n, self.horizon
         i = 0
         t_arr = arrival[0] if n else INF
         while True:
-            t_ev = peek()
+            t_ev = cal[0][0] if cal else INF
             if t_arr < t_ev:
                 if t_arr >= horizon:
                     break
@@ -172,13 +184,13 @@ class Simulation(Routing, Conversation, Funnel, Shifts):
                 if t_ev >= horizon:
                     break
                 self.now = t_ev
-                step()
+                ev = heappop(cal)[3]
+                self._cal_now = env._now = t_ev
+                ev.callbacks[0](ev)
         self.now = horizon
         self._close()
-        while True:
-            t_ev = peek()
-            if t_ev == INF:
-                return
-            self.now = t_ev
-            step()
+        while cal and cal[0][0] != INF:  # an event at inf never comes (as with env.peek())
+            t_ev, _, _, ev = heappop(cal)
+            self.now = self._cal_now = env._now = t_ev
+            ev.callbacks[0](ev)
 
