@@ -123,14 +123,48 @@ class Conversation:
             self._at(done, self._end_done, cid)
 
     def _on_message(self, ev: Call) -> None:
-        """The customer writes again (turn k+1); mid-chat patience starts now."""
+        """The customer writes again (message k+1, a human's chat) at ``now``: mid-chat patience
+        starts now, and the message joins the agent's typing FIFO.
+
+        This is :meth:`_reply` for a later turn, fused in (and :meth:`Shifts._busy`'s common
+        case inlined with the same arithmetic): it runs for nearly every turn of every chat. A
+        later turn has no first-reply facts and no silent abandoner, and an escalated chat got
+        its ``human_pool`` at the human's first reply (via ``_assign``), before any message here.
+        """
         cid = ev.value
         now = self.now
         k = self.turn[cid]
         self.turn[cid] = k + 1
         self.msg_t[cid] = now
-        self.deadline[cid] = now + self.midpat[self.offset[cid] + k - 1]
-        self._reply(self.agent_of[cid], cid)
+        off = self.offset[cid]
+        deadline = self.deadline[cid] = now + self.midpat[off + k - 1]
+        agent = self.agent_of[cid]
+        start = agent.busy_until if agent.busy_until > now else now
+        if start > deadline:
+            self._at(deadline, self._end_dropped, cid)
+            return
+        pool = agent.pool
+        done = start + pool.reply.next()
+        agent.busy_until = done
+        if agent.where == READY:
+            pool.typing(agent)
+        # Shifts._busy, the common case: on shift, after the warm-up, inside one interval.
+        ilen = self.ilen
+        b = int(start // ilen)
+        if done <= agent.off_s and start >= self.warmup and done <= (b + 1) * ilen:
+            pool.busy_w += done - start
+            pool.busy_s[b] += done - start
+        else:
+            self._busy(agent, start, done)
+        if self.tasks_on and not agent.in_heap:
+            self._track(agent)
+        self.resp_sum[cid] += done - now
+        self.resp_n[cid] += 1
+        k += 1
+        if k < self.turns[cid]:
+            self._at(done + self.think[off + k - 1], self._on_message, cid)
+        else:
+            self._at(done, self._end_done, cid)
 
     def _bot_chat(self, agent: Agent, cid: int) -> None:
         """A bot chat never waits for a reply, so it is computed whole now: replies up to the
