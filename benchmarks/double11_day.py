@@ -36,7 +36,11 @@ def one_run(checkout: str | None) -> dict:
     env = dict(os.environ)
     if checkout:
         env["PYTHONPATH"] = checkout
-    out = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, check=True, env=env).stdout
+    # Run in the checkout: ``python -c`` puts the working directory first on sys.path, ahead of
+    # PYTHONPATH, so from another cssim checkout the baseline would import that one instead.
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD], capture_output=True, text=True, check=True, env=env, cwd=checkout or None
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
