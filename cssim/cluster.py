@@ -105,7 +105,10 @@ class LocalRayHead:
         self.log = log
         self.proc: subprocess.Popen | None = None
         self.temp_dir: str | None = None
-        self.env = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+        # Token authentication off, explicitly: Ray 2.x turns it on for a head when a token
+        # file (~/.ray/auth_token, written by any earlier local ray.init) exists, and clients
+        # then need that token. This head is reachable from this machine only.
+        self.env = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
 
     @property
     def address(self) -> str:
