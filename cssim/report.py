@@ -85,12 +85,16 @@ def _num(x: Any, scale: float = 1.0, digits: int | None = None) -> str:
     return f"{v:,.{digits}f}"
 
 
-def _est(mean: Any, ci: Any, scale: float = 1.0) -> str:
+def _est(mean: Any, ci: Any, scale: float = 1.0, digits: int | None = None) -> str:
     """``mean ± half-width`` (the half-width left out when undefined, e.g. one replication)."""
-    m = _num(mean, scale)
+    m = _num(mean, scale, digits)
     if ci is None or (isinstance(ci, float) and not math.isfinite(ci)):
         return m
-    return f"{m} ± {_num(ci, scale)}"
+    return f"{m} ± {_num(ci, scale, digits)}"
+
+
+#: Decimals by display unit: whole inquiries and yuan, seconds to a tenth, percents to 0.01.
+_DIGITS = {"inquiries": 1, "CNY": 0, "s": 1, "%": 2, "chats/agent": 1}
 
 
 def _table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
@@ -193,7 +197,7 @@ def _kpi_rows(summary: dict) -> list[list[str]]:
         s = summary.get(key)
         if s is None:
             continue
-        rows.append([label, _est(s.get("mean"), s.get("ci95"), scale), unit, str(s.get("n", ""))])
+        rows.append([label, _est(s.get("mean"), s.get("ci95"), scale, _DIGITS.get(unit)), unit, str(s.get("n", ""))])
     return rows
 
 
@@ -339,7 +343,9 @@ def _plan_page(folder: Path) -> Page:
     flat = []
 
     def walk(prefix: str, v: Any) -> None:
-        if isinstance(v, dict):
+        if isinstance(v, dict) and {"mean", "ci95"} <= set(v):  # an estimate: one row, with its CI
+            flat.append((prefix, _est(v["mean"], v["ci95"])))
+        elif isinstance(v, dict):
             for k, x in v.items():
                 walk(f"{prefix}.{k}" if prefix else str(k), x)
         elif isinstance(v, list) and len(v) > 8:
