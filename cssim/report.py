@@ -221,7 +221,7 @@ def _run_page(folder: Path) -> Page:
     if iv_file.is_file():
         from cssim.sweep import intraday_chart
 
-        fig = intraday_chart(pd.read_csv(iv_file), f"{data.get('scenario')}: the day by planning interval (mean over replications)")
+        fig = intraday_chart(pd.read_csv(iv_file), f"{data.get('scenario')}: the day by planning interval")
         page.sections.append("<h2>The day, interval by interval</h2>" + _img(_png(fig), "Arrivals and lost inquiries, queue and first response, heads on shift by interval"))
         page.charts += 1
     return page
