@@ -101,7 +101,8 @@ class SweepProgress(Callback):
             self._bar.update(1)
         else:
             total = "?" if self._total is None else self._total
-            sys.stderr.write(f"cssim: sweep point {self._done}/{total} done ({time.perf_counter() - self._t0:.1f} s so far)\n")
+            # Not "cssim: ...": that prefix is kept for errors and notices a reader must see.
+            sys.stderr.write(f"sweep: point {self._done}/{total} done ({time.perf_counter() - self._t0:.1f} s so far)\n")
             sys.stderr.flush()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
