@@ -7,9 +7,10 @@
 """
 
 from cssim.api import load_scenario, simulate
+from cssim.backends import simulate_many
 from cssim.config import Config
 from cssim.metrics import METRICS
 from cssim.result import Result
 
-__all__ = ["Config", "METRICS", "Result", "load_scenario", "simulate"]
+__all__ = ["Config", "METRICS", "Result", "load_scenario", "simulate", "simulate_many"]
 __version__ = "0.1.0"

@@ -7,6 +7,7 @@
     cssim -m staffing.temps.count=0,500 hydra/launcher=parallel      # same, 2 local processes
     cssim aggregate multirun/semir_double11_2016/2026-11-23_10-00-00.000-9f3a  # re-aggregate
     cssim calibrate chats.csv --base small_shop_618 --backtest  # fit a scenario to a chat log
+    cssim report multirun/semir_double11_2016/2026-11-23_10-00-00.000-9f3a     # report.html to forward
 
 What a user can rely on:
 
@@ -33,6 +34,7 @@ import sys
 import threading
 import time
 import typing
+import warnings
 from pathlib import Path
 
 import hydra
@@ -42,6 +44,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from cssim.config import DELAY_EFFECTS, DISTRIBUTIONS, POLICIES, TURN_DISTS, Config
+from cssim.cluster import launcher_problem, prepare_cli_env
 from cssim.io import os_error_line, unique_run_dir, write_atomic
 from cssim.paths import config_dir
 from cssim.runner import kpi_table, run_replications, write_run
@@ -168,6 +171,8 @@ def _make_folder(argv: list[str], multirun: bool, cfg: Config) -> list[str]:
         except OSError as e:
             _error(f"{key}={given}: cannot make the folder: {os_error_line(e)}", 2)
         _RUN.update(folder=folder)
+        if multirun:  # absolute, as below
+            return [f"{key}={folder.resolve()}" if a.partition("=")[0].lstrip("+") == key else a for a in argv]
         return argv
     root = Path("multirun" if multirun else "outputs") / _safe(cfg.name)
     try:
@@ -175,7 +180,9 @@ def _make_folder(argv: list[str], multirun: bool, cfg: Config) -> list[str]:
     except OSError as e:
         _error(f"cannot make the {'sweep' if multirun else 'run'} folder in {root}: {os_error_line(e)}", 1)
     _RUN.update(folder=folder, created=True)
-    return [*argv, f"{key}={folder}"]
+    # A sweep's folder goes to hydra absolute: Ray and SLURM workers start in other folders
+    # and must write their points into this one.
+    return [*argv, f"{key}={folder.resolve() if multirun else folder}"]
 
 
 def _remove_unfinished(multirun: bool) -> None:
@@ -438,6 +445,10 @@ def _main(argv: list[str], multirun: bool) -> int:
         from cssim.calibrate.command import main as calibrate_main
 
         return calibrate_main(argv[1:])
+    if argv and argv[0] == "report":
+        from cssim.report import report_command
+
+        return report_command(argv[1:])
     register()
     try:
         argv = prepare_argv(argv)
@@ -449,11 +460,16 @@ def _main(argv: list[str], multirun: bool) -> int:
     overrides = _user_overrides(argv)
     if overrides is not None:  # a run or a sweep (not hydra's --cfg, --info, ...)
         problem, cfg = _check(overrides)
+        problem = problem or launcher_problem(argv)
         if problem:
             _error(problem)
         argv = _make_folder(argv, multirun, cfg)
         os.environ["CSSIM_MAIN_PID"] = str(os.getpid())  # sweep workers watch for its death
     sys.argv = [sys.argv[0], *argv]
+    prepare_cli_env(argv)
+    # Our launcher preset ray.yaml shares its name with hydra-ray-launcher's schema; hydra then
+    # checks the file against the schema and says so on every run.
+    warnings.filterwarnings("ignore", message=r"\s*'hydra/launcher/\w+' is validated against ConfigStore schema")
     app = hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")(_job)
     debugging = os.environ.get("HYDRA_FULL_ERROR") == "1"
     # Hydra prints a traceback for an error in its own work (e.g. writing .hydra/config.yaml on

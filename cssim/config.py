@@ -22,6 +22,7 @@ POLICIES = ("human_first", "bot_first", "humans_only")
 POOLS = ("ft", "temps", "bot")
 TURN_DISTS = ("constant", "geometric", "poisson")
 DELAY_EFFECTS = ("none", "exponential", "linear")
+BACKENDS = ("serial", "loky", "ray")
 
 
 @dataclass
@@ -193,6 +194,20 @@ class Economics:
 
 
 @dataclass
+class Runner:
+    """Where a job's replications run (:mod:`cssim.backends`). ``serial``: one after another in
+    this process; ``loky``: local worker processes; ``ray``: Ray tasks, on the cluster at
+    ``address`` (``host:port``, ``ray://host:10001``, or ``auto`` for the cluster this machine
+    belongs to) or, when it is null, on a Ray started for this machine only.
+    ``workers``: at most this many replications at once (0: every core, or the whole cluster).
+    Replication r always uses streams (seed, r), so the numbers do not depend on the backend."""
+
+    backend: str = "serial"
+    workers: int = 0
+    address: Optional[str] = None
+
+
+@dataclass
 class Config:
     """A whole scenario. ``horizon_h``: simulated hours (arrivals stop at the end, and so does
     the clock). ``warmup_h``: inquiries arriving earlier are simulated but left out of the
@@ -220,6 +235,7 @@ class Config:
     followup: Followup = field(default_factory=Followup)
     nudge: Nudge = field(default_factory=Nudge)
     economics: Economics = field(default_factory=Economics)
+    runner: Runner = field(default_factory=Runner)
 
 
 # --------------------------------------------------------------------------------------------
@@ -443,5 +459,12 @@ def validate(cfg: Config) -> Config:
     _prob("nudge.nudged_pay_prob", nu.nudged_pay_prob)
     _prob("nudge.unnudged_pay_prob", nu.unnudged_pay_prob)
     _finite("economics.gross_margin", cfg.economics.gross_margin, 0.0)
+    rn = cfg.runner
+    if rn.backend not in BACKENDS:
+        _fail("runner.backend", rn.backend, f"unknown backend (one of {', '.join(BACKENDS)})")
+    if not isinstance(rn.workers, int) or isinstance(rn.workers, bool) or rn.workers < 0:
+        _fail("runner.workers", rn.workers, "must be an integer >= 0 (0: all cores)")
+    if rn.address is not None and (rn.backend != "ray" or not (rn.address == "auto" or ":" in rn.address)):
+        _fail("runner.address", rn.address, "a Ray cluster's host:port (or auto), with runner.backend=ray")
     _check_memory(cfg)  # last: every number it reads is valid by now
     return cfg

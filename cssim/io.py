@@ -117,5 +117,10 @@ def write_csv(path: Path, df: pd.DataFrame, index: bool = False) -> None:
     write_atomic(path, lambda p: df.to_csv(p, index=index))
 
 
+def write_parquet(path: Path, df: pd.DataFrame) -> None:
+    """The same table as :func:`write_csv`, as Parquet (pyarrow): column names and dtypes kept."""
+    write_atomic(path, lambda p: df.to_parquet(p, index=False, engine="pyarrow"))
+
+
 def write_png(path: Path, fig) -> None:
     write_atomic(path, lambda p: fig.savefig(p, format="png", dpi=110, bbox_inches="tight"))

@@ -1,65 +1,59 @@
 """One job of the command line: a scenario run for N replications, written to a run folder.
 
 A run folder holds ``metrics.json`` (every replication's metrics, and per metric the mean with
-its 95% CI half-width) and ``intervals.csv`` (one row per replication and planning interval).
-Both are written atomically, ``metrics.json`` last: a folder with ``metrics.json`` is complete.
-Used by the ``cssim`` app for single runs and for each sweep point.
+its 95% CI half-width) and ``intervals.csv`` with the same table as ``intervals.parquet`` (one
+row per replication and planning interval). All are written atomically, ``metrics.json`` last:
+a folder with ``metrics.json`` is complete. Used by the ``cssim`` app for single runs and for
+each sweep point.
 """
 
 from __future__ import annotations
 
 import math
-import sys
-import time
 from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
 
 from cssim.api import simulate
+from cssim.backends import map_replications
 from cssim.chatlog import write_log
 from cssim.config import Config
-from cssim.io import write_csv, write_json
+from cssim.io import write_csv, write_json, write_parquet
 from cssim.metrics import DIAGNOSTICS, METRICS, UNITS
+from cssim.progress import ReplicationProgress
 from cssim.result import Result
 from cssim.stats import summarize
 
 
-class Progress:
-    """Progress on stderr: a bar redrawn in place on a terminal, a line per replication
-    otherwise (logs, CI, joblib workers)."""
-
-    def __init__(self, label: str, total: int):
-        self.label, self.total = label, total
-        self.tty = sys.stderr.isatty()
-        self.t0 = time.perf_counter()
-
-    def update(self, rep: int, frac: float) -> None:
-        if self.tty:
-            done = (rep + frac) / self.total
-            bar = "#" * int(30 * done)
-            sys.stderr.write(f"\r{self.label}: [{bar:<30}] {100 * done:5.1f}%  rep {rep + 1}/{self.total}")
-            sys.stderr.flush()
-
-    def finished(self, rep: int, res: Result) -> None:
-        m = res.metrics
-        lost = f"lost {100 * m['lost_rate']:.1f}% of {m['inquiries']:,} inquiries" if m["inquiries"] else "lost n/a (no inquiries)"
-        line = f"{self.label}: replication {rep + 1}/{self.total} done in {res.wall_s:.1f} s ({lost})"
-        sys.stderr.write(("\r" + line + " " * 10 + "\n") if self.tty else line + "\n")
-        sys.stderr.flush()
-
-
 def run_replications(cfg: Config, label: str = "cssim", quiet: bool = False) -> list[Result]:
     """``cfg.replications`` replications with seed ``cfg.seed`` (replication r uses streams
-    (seed, r), so every sweep point sees the same customers in its r-th replication)."""
-    prog = None if quiet else Progress(label, cfg.replications)
-    out = []
-    for r in range(cfg.replications):
-        res = simulate(cfg, seed=cfg.seed, replication=r, progress=(lambda f, r=r: prog.update(r, f)) if prog else None)
+    (seed, r), so every sweep point sees the same customers in its r-th replication), run on
+    ``cfg.runner.backend`` (:mod:`cssim.backends`): the results are the same on every backend.
+    Progress goes to stderr (:class:`cssim.progress.ReplicationProgress`) unless ``quiet``."""
+    prog = None if quiet else ReplicationProgress(label, cfg.replications)
+    reps = range(cfg.replications)
+    try:
+        if cfg.runner.backend == "serial":
+            # In process: the bar moves by planning interval, not only by replication.
+            out = []
+            for r in reps:
+                res = simulate(cfg, seed=cfg.seed, replication=r, progress=(lambda f, r=r: prog.update(r + f)) if prog else None)
+                if prog:
+                    prog.finished(r, res, count=r + 1)
+                out.append(res)
+            return out
+        count = [0]
+
+        def done(r: int, res: Result) -> None:
+            count[0] += 1
+            if prog:
+                prog.finished(r, res, count=count[0])
+
+        return map_replications(cfg, reps, on_done=done)
+    finally:
         if prog:
-            prog.finished(r, res)
-        out.append(res)
-    return out
+            prog.close()
 
 
 def summary_table(results: Sequence[Result]) -> pd.DataFrame:
@@ -71,12 +65,14 @@ def summary_table(results: Sequence[Result]) -> pd.DataFrame:
 
 
 def write_run(folder: Path, cfg: Config, results: Sequence[Result], overrides: Sequence[str] = ()) -> None:
-    """Write ``intervals.csv`` then ``metrics.json`` for one job into ``folder`` (so a folder
+    """Write ``intervals.csv``, ``intervals.parquet``, then ``metrics.json`` for one job into ``folder`` (so a folder
     with ``metrics.json`` is complete; ``cssim aggregate`` counts the others as not run)."""
     folder = Path(folder)
     table = summary_table(results)
     iv = pd.concat([r.intervals.reset_index().assign(replication=r.replication) for r in results], ignore_index=True)
-    write_csv(folder / "intervals.csv", iv[["replication"] + [c for c in iv.columns if c != "replication"]])
+    iv = iv[["replication"] + [c for c in iv.columns if c != "replication"]]
+    write_csv(folder / "intervals.csv", iv)
+    write_parquet(folder / "intervals.parquet", iv)
     logs = [r.log for r in results if r.log is not None]
     if logs:  # log=true: one day per replication (cssim.chatlog), before metrics.json marks the folder complete
         write_log(folder, pd.concat(logs, ignore_index=True))

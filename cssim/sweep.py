@@ -7,6 +7,7 @@ The sweep root gets
 * ``runs.csv``: one row per job and replication, swept parameters then every metric;
 * ``points.csv``: one row per sweep point, with ``<metric>_mean`` and ``<metric>_ci95`` (95% CI
   half-width over the replications) for every metric;
+* ``runs.parquet``, ``points.parquet``: the same two tables as Parquet;
 * ``charts/``: lost rate and inquiry conversion, cost and profit, against the (first) swept
   parameter with CI bands, one line per value of a second swept key; and the intraday chart of
   one point;
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from cssim.io import write_csv, write_png
+from cssim.io import write_csv, write_parquet, write_png
 from cssim.metrics import DIAGNOSTICS, METRICS, UNITS
 
 
@@ -50,6 +51,12 @@ def _value(text: str):
     except ValueError:
         return text
     return int(v) if v.is_integer() and "." not in text and "e" not in text.lower() else v
+
+
+def _number(x):
+    """A metric from metrics.json: null (undefined) as NaN, so a column's dtype is the same in
+    runs.csv and runs.parquet."""
+    return np.nan if x is None else x
 
 
 def _overrides(job: Path) -> dict[str, str]:
@@ -115,7 +122,7 @@ def aggregate(root: Path | str) -> SweepReport:
         params = {k: _value(ov[k]) if k in ov else None for k in swept}
         reps = data["replications"]
         for rep in reps:
-            run_rows.append({"point": int(job.name), **params, "replication": rep["replication"], **{n: rep.get(n) for n in names}})
+            run_rows.append({"point": int(job.name), **params, "replication": rep["replication"], **{n: _number(rep.get(n)) for n in names}})
         row = {"point": int(job.name), **params, "replications": len(reps)}
         for n in names:
             s = data["summary"][n]
@@ -127,6 +134,8 @@ def aggregate(root: Path | str) -> SweepReport:
     points = pd.DataFrame(point_rows).sort_values(sort_cols, kind="stable").reset_index(drop=True)
     write_csv(root / "runs.csv", runs)
     write_csv(root / "points.csv", points)
+    write_parquet(root / "runs.parquet", runs)
+    write_parquet(root / "points.parquet", points)
     if failed:
         write_csv(root / "failed_points.csv", pd.DataFrame(failed, columns=["point", "status", "reason"]))
     elif (root / "failed_points.csv").exists():

@@ -64,8 +64,8 @@ def stopped(p: subprocess.Popen, timeout: float) -> int:
 
 
 def cssim_lines(stderr: str) -> list[str]:
-    """stderr without the per-replication progress lines."""
-    return [ln for ln in stderr.splitlines() if ln.strip() and ": replication " not in ln]
+    """stderr without the progress lines (per replication, and per sweep point off a terminal)."""
+    return [ln for ln in stderr.splitlines() if ln.strip() and ": replication " not in ln and not ln.startswith("sweep: point ")]
 
 
 def one_error_line(p: subprocess.CompletedProcess) -> str:
