@@ -206,8 +206,9 @@ class Plan:
     on the share answered within 3 minutes. objective: ``cost`` (meet the targets at least
     cost) or ``profit`` (per interval the heads where one more head earns less than it costs,
     then the cheapest cover of those). replications: per correction iteration (common random
-    numbers) and per verification round (fresh seeds); correction_replications, if set, replaces it
-    for the correction (common random numbers make a few enough there). exclude_intervals: interval indices
+    numbers) and per verification round (fresh seeds); correction_replications (default 2), if
+    set, replaces it for the correction: with common random numbers a few are enough there when
+    intervals hold thousands of inquiries; raise it when they hold tens. exclude_intervals: interval indices
     with no target. max_iterations: cap on correction iterations and on cover-verify rounds.
     max_heads: optional cap on the working heads (of the first planned pool) the plan may require
     in any interval, e.g. the temps one can seat at once; a target that needs more is reported
@@ -224,7 +225,7 @@ class Plan:
     min_rr_3min: Optional[float] = None
     objective: str = "cost"
     replications: int = 4
-    correction_replications: Optional[int] = None
+    correction_replications: Optional[int] = 2
     exclude_intervals: List[int] = field(default_factory=list)
     max_iterations: int = 8
     max_heads: Optional[int] = None

@@ -10,6 +10,7 @@ shrinkage and the roster's rounding the working heads still reach every requirem
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -100,12 +101,17 @@ def test_templates_lie_inside_the_horizon():
     assert templates(10.0, [4.0], 3.0) == [(0.0, 4.0), (3.0, 4.0), (6.0, 4.0)]
 
 
+@functools.lru_cache
+def scenario(name: str, *overrides: str) -> cssim.Config:
+    return cssim.load_scenario(name, list(overrides))
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(0, 7000), min_size=1, max_size=12))
 def test_shares_reproduce_integer_heads(heads):
     """count = total heads and share = heads / count: the roster's round(count x share)
     gives back every block's heads exactly, for any mix of large and small blocks."""
-    cfg = cssim.load_scenario("semir_double11_2016")
+    cfg = scenario("semir_double11_2016")
     blocks = [Block(float(i), float(i + 8), h) for i, h in enumerate(heads)]
     if sum(heads) == 0:
         return
@@ -118,7 +124,7 @@ def test_shares_reproduce_integer_heads(heads):
 @given(st.lists(st.integers(0, 60), min_size=24, max_size=24))
 def test_staircase_puts_exactly_the_heads_on_shift(heads):
     """The correction's roster: heads[i] working agents in interval i, no more, no less."""
-    cfg = cssim.load_scenario("erlang_a", ["interval_min=60", "warmup_h=0"])
+    cfg = scenario("erlang_a", "interval_min=60", "warmup_h=0")
     if sum(heads) == 0:
         return
     edges_h = np.arange(25.0)
