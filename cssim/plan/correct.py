@@ -31,9 +31,10 @@ fixed heads moves by about its sampling error when its neighbours change. Hence 
 ``good`` is reopened only when a later run misses *beyond its CI* with no fewer heads (a
 neighbour's change, not noise), and a miss within noise at ``good`` or above is not counted.
 
-``objective=profit`` replaces the bracket search by a fixed point: each interval gets the
-heads where, on its fitted Erlang-A, one more working head would answer fewer inquiries than
-its cost buys (value per answered inquiry: gross margin x GMV / answered, from the first run).
+``objective=profit`` (:func:`correct_profit`) searches, with the same brackets and common
+random numbers, for the heads where one more head (10% more) no longer pays for itself in the
+interval's gross profit: margin x GMV of the inquiries arriving in it, measured by simulation,
+so the bot, conversion by pool, response-time effects, drops and follow-ups all count.
 """
 
 from __future__ import annotations
@@ -71,7 +72,6 @@ class Correction:
     log: pd.DataFrame
     iterations: int
     converged: bool
-    value_per_answered: float = math.nan
 
 
 def targets(cfg: Config, model: QueueModel) -> np.ndarray:
@@ -146,6 +146,8 @@ def correct(
 ) -> Correction:
     """Simulation-corrected working heads of ``cfg.plan.pools[0]`` per interval, starting
     from ``start`` (e.g. :func:`~cssim.plan.requirements.starting_requirement`)."""
+    if cfg.plan.objective == "profit":
+        return correct_profit(cfg, model, start, runner, say)
     pl = cfg.plan
     tgt = targets(cfg, model)
     cap = caps(cfg, model, start)
@@ -157,7 +159,6 @@ def correct(
     loads = np.full(n, np.nan)
     rows: list[dict] = []
     hist: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-    value = math.nan
     converged = False
     it = 0
     lost = rr = np.full(n, np.nan)
@@ -174,13 +175,7 @@ def correct(
         z = 1.96 / stats.t.ppf(0.975, max(1, batch.replications - 1))
         near = ~meets(cfg, lost + z * np.nan_to_num(lost_hw), rr - z * np.nan_to_num(rr_hw))
         best = np.where(tgt & (lost < best), lost, best)
-        if pl.objective == "profit" and it == 1:
-            value = _value_per_answered(cfg, batch)
-        if pl.objective == "profit":
-            nxt = _profit_step(cfg, model, h, lost, tgt, cap, value, loads)
-            settled = np.zeros(n, dtype=bool)
-        else:
-            nxt, settled = _bracket_step(cfg, model, h, lost, ok, significant, near, tgt, cap, good, bad, loads, hist)
+        nxt, settled = _bracket_step(cfg, model, h, lost, ok, significant, near, tgt, cap, good, bad, loads, hist)
         for i in range(n):
             rows.append(
                 {
@@ -220,7 +215,6 @@ def correct(
         log=pd.DataFrame(rows),
         iterations=it,
         converged=converged,
-        value_per_answered=value,
     )
 
 
@@ -298,26 +292,107 @@ def _bracket_step(cfg, model, h, lost, ok, significant, near, tgt, cap, good, ba
     return nxt, settled
 
 
-def _value_per_answered(cfg: Config, batch: Batch) -> float:
-    """CNY of gross profit per answered inquiry: gross margin x GMV / answered inquiries."""
-    gmv = sum(m["gmv"] for m in batch.metrics)
-    answered = sum(m["responded"] for m in batch.metrics)
-    return cfg.economics.gross_margin * gmv / answered if answered else 0.0
+#: The profit search compares heads h with h + max(1, PROFIT_PROBE x h) in every interval.
+PROFIT_PROBE = 0.1
 
 
-def _profit_step(cfg, model, h, lost, tgt, cap, value, loads) -> np.ndarray:
-    """Profit objective: each interval's heads where the next working head would answer
-    fewer inquiries than its cost buys, on the Erlang-A fitted to this run."""
-    ref = getattr(cfg.staffing, cfg.plan.pools[0])
-    per_head_s = ref.cost_per_hour / 3600.0 / (1.0 - ref.shrinkage)  # CNY per working head-second
-    nxt = h.copy()
-    for i in np.flatnonzero(tgt):
-        load = model.fit_load(i, int(h[i]), lost[i])
-        if load is not None:
-            loads[i] = load
-        use = loads[i] if np.isfinite(loads[i]) else 1.0
-        n_ = model.profit_heads(i, value, per_head_s * model.lengths_s[i], use, int(cap[i]))
-        if load is None and n_ >= h[i] and h[i] > 0:
-            n_ = int(h[i]) - _step(cfg, h[i])  # nothing lost: the last heads earned nothing
-        nxt[i] = max(0, min(n_, int(cap[i])))
-    return nxt
+def correct_profit(
+    cfg: Config,
+    model: QueueModel,
+    start: np.ndarray,
+    runner: Runner,
+    say: Callable[[str], None] = lambda msg: None,
+) -> Correction:
+    """``objective=profit``: per interval, the working heads beyond which more heads cost more
+    than the gross profit they bring (module docstring). Each iteration runs two rosters on
+    the same seed: heads ``h`` and ``h + d`` (``d = max(1, 10% of h)``) in every interval; an
+    interval's marginal profit is ``margin x (GMV(h + d) - GMV(h)) - d x cost`` for the
+    inquiries arriving in it (paired over replications, so the customers are the same). Where it
+    is positive the optimum lies above ``h`` (``bad``), otherwise at or below (``good``); the
+    next ``h`` bisects the bracket (or grows / shrinks by half when one side is open), until
+    ``good - bad <= max(d, head_tolerance x good)``. Adding heads everywhere at once also
+    credits an interval with what the interval before it gained (less carried-over queue), a
+    small bias towards more heads."""
+    pl = cfg.plan
+    tgt = targets(cfg, model)
+    cap = caps(cfg, model, start)
+    n = model.n_intervals
+    h = np.where(tgt, np.minimum(np.asarray(start, dtype=np.int64), cap), 0)
+    ref = getattr(cfg.staffing, pl.pools[0])
+    head_cost = ref.cost_per_hour / 3600.0 / (1.0 - ref.shrinkage) * model.lengths_s  # CNY per working head, per interval
+    margin = cfg.economics.gross_margin
+    reps = correction_replications(cfg)
+    good = np.full(n, np.inf)
+    bad = np.full(n, -1.0)
+    rows: list[dict] = []
+    converged = False
+    it = 0
+    lost = rr = np.full(n, np.nan)
+    settled = ~tgt
+    for it in range(1, pl.max_iterations + 1):
+        d = np.where(tgt, np.minimum(np.maximum(1, np.ceil(PROFIT_PROBE * h)).astype(np.int64), cap - h), 0)
+        a, b = runner.batches(
+            [(f"profit search {it}", staffed(cfg, h), cfg.seed, reps), (f"profit search {it}, +10% heads", staffed(cfg, h + d), cfg.seed, reps)]
+        )
+        lost, _ = a.lost_rate()
+        rr, _ = a.rr_3min()
+        gain_k = margin * (b.gmv - a.gmv) - d * head_cost  # CNY per replication and interval
+        gain, gain_hw = gain_k.mean(axis=0), _t_halfwidth(gain_k)
+        nxt = h.copy()
+        for i in np.flatnonzero(tgt):
+            hi = int(h[i])
+            if d[i] == 0 or gain[i] <= 0:
+                good[i] = min(good[i], hi)  # more heads do not pay (or the cap is reached)
+            else:
+                bad[i] = max(bad[i], hi)
+            g, lo = good[i], bad[i]
+            if np.isfinite(g) and (g - lo <= max(int(d[i]), _step(cfg, g)) or d[i] == 0 and gain[i] > 0):
+                settled[i] = True
+                nxt[i] = int(g)
+            elif not np.isfinite(g):
+                nxt[i] = min(int(cap[i]), max(hi + int(d[i]), int(math.ceil(1.5 * hi))))
+            elif lo < 0:
+                nxt[i] = int(math.floor(hi / 1.5))
+            else:
+                nxt[i] = int((g + lo) // 2) if g - lo > 1 else int(g)
+        for i in range(n):
+            rows.append(
+                {
+                    "iteration": it, "interval": i, "heads": int(h[i]), "probe_heads": int(h[i] + d[i]),
+                    "lost_rate": lost[i], "rr_3min": rr[i], "marginal_profit_cny": gain[i], "marginal_profit_ci95": gain_hw[i],
+                    "known_good": good[i] if np.isfinite(good[i]) else np.nan, "known_bad": bad[i] if bad[i] >= 0 else np.nan,
+                    "settled": bool(settled[i]), "next_heads": int(nxt[i]),
+                }
+            )
+        pays = np.flatnonzero(tgt & (gain > 0) & (d > 0))
+        say(
+            f"plan: profit search iteration {it}/{pl.max_iterations}: more heads pay in {pays.size} of {int(tgt.sum())} intervals; "
+            f"{int(settled[tgt].sum())} settled; {h.sum():,} head-intervals"
+        )
+        if settled[tgt].all() or np.array_equal(nxt, h):
+            converged = bool(settled[tgt].all())
+            h = nxt
+            break
+        say(f"plan:   next heads: {_changes(cfg, h, nxt)}")
+        h = nxt
+    else:
+        h = np.where(np.isfinite(good), good, h).astype(np.int64)
+    return Correction(
+        required=np.asarray(h, dtype=np.int64),
+        reachable=np.ones(n, dtype=bool),
+        met=np.ones(n, dtype=bool),
+        lost_rate=lost,
+        rr_3min=rr,
+        best_lost_rate=np.full(n, np.nan),
+        log=pd.DataFrame(rows),
+        iterations=it,
+        converged=converged,
+    )
+
+
+def _t_halfwidth(x: np.ndarray, level: float = 0.95) -> np.ndarray:
+    """Student-t CI half-width of the column means of ``x`` [replication, interval]."""
+    k = x.shape[0]
+    if k < 2:
+        return np.full(x.shape[1], np.nan)
+    return stats.t.ppf(0.5 + level / 2, k - 1) * x.std(axis=0, ddof=1) / math.sqrt(k)

@@ -256,7 +256,6 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
             "worst_plan": {"interval": worst, "lost_rate": float(table["lost_rate"][worst]), "ci95": float(table["lost_rate_ci95"][worst])},
         },
         "unreachable": unreach_rows,
-        "value_per_answered_cny": corr.value_per_answered,
         "correction": {"iterations": corr.iterations, "converged": corr.converged},
         "verification_rounds": rounds,
         "runs": {**runs, "total": runner.runs},

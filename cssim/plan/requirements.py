@@ -170,25 +170,6 @@ class QueueModel:
             a, fa = b, fb
         return math.exp(brentq(f, min(a, b), max(a, b), xtol=1e-4))
 
-    def profit_heads(self, i: int, value: float, head_cost: float, load: float = 1.0, cap: int = 10**6) -> int:
-        """Heads maximising ``value x answered - head_cost x heads`` over interval ``i``
-        (value in CNY per answered inquiry, head_cost in CNY per working head over the
-        interval): the first head whose marginal answered inquiries are worth no more than it
-        costs. Assumes the Erlang-A loss is convex in servers beyond the offered load
-        (marginal gains shrink), and starts looking there."""
-        arrivals = self.rates[i] * load * self.lengths_s[i]
-        if arrivals <= 0:
-            return 0
-
-        def no_gain(h: int) -> bool:
-            # Below the offered load every head is worth its slots; the search starts there.
-            if h < self.offered_heads(i, load) - 1:
-                return False
-            drop = self.lost_rate(i, h, load) - self.lost_rate(i, h + 1, load)
-            return value * arrivals * drop <= head_cost
-
-        return self._first(i, no_gain, load, cap)[0]
-
 
 def working_heads(cfg: Config, pool: str) -> np.ndarray:
     """Working heads of ``pool`` on shift in each planning interval (time average), as the
