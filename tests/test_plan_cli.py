@@ -9,7 +9,6 @@ second never collide.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import subprocess
@@ -19,10 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 import cssim
-from cssim.plan.output import unique_run_dir
 
 CSSIM = [sys.executable, "-m", "cssim.cli"]
-SMALL = ["scenario=small_shop_618", "plan.pools=[ft]", "plan.replications=4", "plan.max_iterations=6", "plan.workers=1"]
+SMALL = ["scenario=small_shop_618", "plan.pools=[ft]", "routing.policy=humans_only", "plan.replications=4", "plan.max_iterations=6", "plan.workers=1"]
 
 
 def run(args, cwd: Path) -> subprocess.CompletedProcess:
@@ -31,11 +29,19 @@ def run(args, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_plan_command_writes_folder_with_runnable_scenario(tmp_path):
-    p = run(["plan", *SMALL], tmp_path)
-    assert p.returncode in (0, 1), p.stderr
+    """Two plans started at the same instant get a folder each; the folder holds every file;
+    plan.yaml runs with ``cssim scenario=<path>`` and reproduces the verification."""
+    env = {**os.environ, "HYDRA_FULL_ERROR": "0"}
+    procs = [subprocess.Popen(CSSIM + ["plan", *SMALL], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [pr.communicate(timeout=600) for pr in procs]
+    for pr, (out, err) in zip(procs, outs):
+        assert pr.returncode in (0, 1), err
+    folders = sorted((tmp_path / "plans" / "small_shop_618").iterdir())
+    assert len(folders) == 2
+    p = subprocess.CompletedProcess([], procs[0].returncode, *outs[0])
     # Progress on stderr: iterations, intervals, replications.
     assert "correction iteration 1/" in p.stderr and "replication 1" in p.stderr and "#" in p.stderr
-    folder = next((tmp_path / "plans" / "small_shop_618").iterdir())
+    folder = next(f for f in folders if f.name in p.stdout)
     names = {f.name for f in folder.iterdir()}
     assert {"plan.yaml", "requirements.csv", "roster.csv", "verification.csv", "summary.json", "charts"} <= names
     for chart in ("required_vs_planned.png", "loss_vs_target.png"):
@@ -60,6 +66,11 @@ def test_plan_command_writes_folder_with_runnable_scenario(tmp_path):
     res = [cssim.simulate(cfg, seed=cfg.seed, replication=r) for r in range(cfg.replications)]
     lost = sum(r.intervals["lost"] for r in res) / sum(r.intervals["arrivals"] for r in res)
     pd.testing.assert_series_equal(lost.reset_index(drop=True), ver["lost_rate"], check_names=False, rtol=1e-12)
+    # ... and so does the command line, given the file's path.
+    again = run([f"scenario={folder / 'plan.yaml'}"], tmp_path)
+    assert again.returncode == 0, again.stderr
+    metrics = json.loads(next((tmp_path / "outputs").rglob("metrics.json")).read_text())
+    assert metrics["summary"]["lost_rate"]["mean"] == summary["plan"]["lost_rate"]["mean"]
 
 
 BAD = [
@@ -90,10 +101,3 @@ def test_bad_input_one_line_exit_2_nothing_written(tmp_path, monkeypatch, capsys
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "plan.max_lost_rate=-0.1" in p.stderr
     assert "Traceback" not in p.stderr
     assert not (tmp_path / "plans").exists()
-
-
-def test_two_plan_folders_in_the_same_second_differ(tmp_path):
-    when = dt.datetime(2016, 11, 11, 0, 0, 0, 0)
-    a, b = unique_run_dir(tmp_path, when), unique_run_dir(tmp_path, when)
-    assert a != b and a.is_dir() and b.is_dir()
-    assert a.name.startswith("2016-11-11_00-00-00.000-")

@@ -69,13 +69,16 @@ def test_requirement_grows_with_load_and_with_a_tighter_target():
 
 
 def test_slot_model_of_semir_temps_states_holding_time():
-    """The stated approximation for a temp of Semir 2016: 3 slots, each held
-    10 turns x 12 s / 0.55 + 9 think gaps x 60 s = 758.2 s per chat, of which 218.2 s typing."""
+    """The stated approximation for a temp of Semir 2016: ``concurrency`` slots, each held
+    turns x reply / speed + (turns - 1) x think seconds per chat (10 turns, 12 s replies, 60 s
+    think gaps), of which turns x reply / speed is typing."""
     cfg = cssim.load_scenario("semir_double11_2016")
+    t = cfg.staffing.temps
     s = pool_service(cfg, "temps")
-    assert s.concurrency == 3
-    assert s.holding_s == pytest.approx(10 * 12 / 0.55 + 9 * 60)
-    assert s.work_s == pytest.approx(10 * 12 / 0.55)
+    assert s.concurrency == t.concurrency
+    assert s.holding_s == pytest.approx(10 * 12 / t.speed + 9 * 60)
+    assert s.work_s == pytest.approx(10 * 12 / t.speed)
+    assert s.capacity == pytest.approx(t.concurrency / s.holding_s)
 
 
 def test_unplanned_pool_and_bot_first_lower_the_start():

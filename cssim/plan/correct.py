@@ -287,7 +287,9 @@ def _bracket_step(cfg, model, h, lost, ok, significant, near, tgt, cap, good, ba
             nxt[i] = min(n_, int(cap[i]))
         else:
             if guess is None:
-                guess = int(math.floor(0.75 * hi))  # no loss at all: trim a quarter
+                # No loss at all: far from the boundary (e.g. a bot answers first), so halve
+                # the distance to the most heads known to miss (or to zero).
+                guess = (int(b) + 1 + hi) // 2
             nxt[i] = max(min(guess, int(g) - _step(cfg, g)), int(b) + 1, 0)
     return nxt, settled
 

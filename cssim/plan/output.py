@@ -11,39 +11,20 @@
     charts/required_vs_planned.png, charts/loss_vs_target.png
 
 Every file is written atomically (:mod:`cssim.io`); the folder is made only when the plan is
-done, with an exclusive ``mkdir`` of a name unique to the millisecond plus a random suffix.
+done, by :func:`cssim.io.unique_run_dir` (time to the millisecond plus a random suffix, exclusive
+``mkdir``), so two plans started in the same second never share one.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import secrets
 from pathlib import Path
 
 import numpy as np
 from omegaconf import OmegaConf
 
-from cssim.io import write_atomic, write_csv, write_json, write_png
+from cssim.io import unique_run_dir, write_atomic, write_csv, write_json, write_png
 from cssim.plan.planner import Plan
-
-
-def unique_run_dir(root: Path | str, now: _dt.datetime | None = None) -> Path:
-    """A new, empty folder ``root/<date>_<time>.<ms>-<4 hex>`` created with an exclusive mkdir,
-    so two plans started in the same second (or by two processes at once) never share a folder.
-    Same name and signature as the shared helper being added to :mod:`cssim.io`, to be swapped
-    for it once it is on main."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    now = now or _dt.datetime.now()
-    stamp = f"{now.strftime('%Y-%m-%d_%H-%M-%S')}.{now.microsecond // 1000:03d}"
-    for _ in range(1000):
-        folder = root / f"{stamp}-{secrets.token_hex(2)}"
-        try:
-            folder.mkdir()
-        except FileExistsError:
-            continue
-        return folder
-    raise FileExistsError(f"could not create a new folder under {root}")
 
 
 def scenario_yaml(plan: Plan) -> str:

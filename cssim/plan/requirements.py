@@ -8,8 +8,8 @@ The approximation (stated, then corrected by simulation in :mod:`cssim.plan.corr
   seconds). Each slot is one server of an M/M/n+M queue with service rate ``1/H``; a head is
   ``c`` servers. We chose the holding time, not the typing time ``turns x reply_s / speed``, as
   the service time because the slot, not the keyboard, is what a waiting inquiry needs: in
-  Semir's world a temp's three slots are held ~760 s per chat of which only ~220 s is typing,
-  so typing-time servers would understaff by a factor of three. What this leaves out: a
+  Semir's world a temp's slot is held ~710 s per chat of which only ~170 s is typing, so
+  typing-time servers would understaff about fourfold. What this leaves out: a
   reply waits behind the agent's other replies (typing queue), which lengthens ``H`` and delays
   first replies; the bot; non-exponential patience and chat lengths; carry-over between
   intervals. The simulation-based correction puts all of these back.
