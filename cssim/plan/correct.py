@@ -281,15 +281,19 @@ def _bracket_step(cfg, model, h, lost, ok, significant, near, tgt, cap, good, ba
         if not ok[i]:
             if guess is None or guess <= hi or lost_ok:  # the 3-minute rate misses, or no usable estimate
                 guess = max(guess or 0, int(math.ceil(hi * 1.15)) + 1)
+            if len(hist[i]) >= 2 and hist[i][-2][1] > cfg.plan.max_lost_rate:
+                # Missed twice running: the estimate is too timid here; bisect the bracket (or
+                # double when nothing has met yet), as a safeguarded secant does.
+                guess = max(guess, (int(b) + int(g)) // 2 if np.isfinite(g) else 2 * hi + 1)
             n_ = max(guess, int(b) + _step(cfg, b))
             if np.isfinite(g):
                 n_ = min(n_, int(g) - 1)
             nxt[i] = min(n_, int(cap[i]))
         else:
             if guess is None:
-                # No loss at all: far from the boundary (e.g. a bot answers first), so halve
-                # the distance to the most heads known to miss (or to zero).
-                guess = (int(b) + 1 + hi) // 2
+                # No loss at all: far from the boundary (e.g. a bot answers first). Try the
+                # floor (no heads, or one more than known to miss); once a miss is known, halve.
+                guess = int(b) + 1 if b < 0 else (int(b) + 1 + hi) // 2
             nxt[i] = max(min(guess, int(g) - _step(cfg, g)), int(b) + 1, 0)
     return nxt, settled
 
