@@ -227,7 +227,7 @@ class Plan:
     replications: int = 4
     correction_replications: Optional[int] = 2
     exclude_intervals: List[int] = field(default_factory=list)
-    max_iterations: int = 8
+    max_iterations: int = 10
     max_heads: Optional[int] = None
     head_tolerance: float = 0.02
     workers: int = 2

@@ -14,8 +14,9 @@ time-stable performance", Management Science 54(2)):
    trimmed, each to where the Erlang-A model fitted to the interval's own simulated loss
    (:meth:`~cssim.plan.requirements.QueueModel.fit_load`) puts the target, kept inside the
    bracket. An interval is settled when ``good - bad <= max(1, head_tolerance x good)``, or
-   when its loss at ``good`` is within sampling noise of the target (the upper end of a normal
-   95% band reaches it), since runs of this size cannot then tell ``good`` from fewer heads.
+   within four such steps when its loss at ``good`` is within sampling noise of the target (the
+   upper end of a normal 95% band reaches it): runs of this size cannot then tell ``good`` from
+   the heads just below.
 3. Stop when every interval is settled (or its target is out of reach: the cap misses), and
    give each the fewest heads seen meeting its target; or after ``plan.max_iterations`` runs.
    Whether all of them hold *together* is then checked by the verification.
@@ -269,8 +270,10 @@ def _bracket_step(cfg, model, h, lost, ok, significant, near, tgt, cap, good, ba
             if good[i] <= hi:  # met before, misses now beyond noise: a neighbour changed; reopen
                 good[i] = np.inf
         g, b = good[i], bad[i]
-        if np.isfinite(g) and (g - b <= _step(cfg, g) or (ok[i] and hi == g and near[i])):
-            nxt[i] = int(g)  # bracket closed, or the fewest heads seen meeting it are within noise of the target
+        if np.isfinite(g) and (g - b <= _step(cfg, g) or (ok[i] and hi == g and near[i] and g - b <= 4 * _step(cfg, g))):
+            # Bracket closed, or nearly (four steps) with the loss at ``good`` within noise of
+            # the target: runs this size could not tell ``good`` from the heads just below.
+            nxt[i] = int(g)
             settled[i] = True
             continue
         if not ok[i] and hi >= cap[i]:
