@@ -317,9 +317,11 @@ def correct_profit(
     the same seed: heads ``h`` and ``h + d`` (``d = max(1, 10% of h)``) in every interval; an
     interval's marginal profit is ``margin x (GMV(h + d) - GMV(h)) - d x cost`` for the
     inquiries arriving in it (paired over replications, so the customers are the same). Where it
-    is positive the optimum lies above ``h`` (``bad``), otherwise at or below (``good``); the
-    next ``h`` bisects the bracket (or grows / shrinks by half when one side is open), until
-    ``good - bad <= max(d, head_tolerance x good)``. Adding heads everywhere at once also
+    is positive beyond its 95% CI the optimum lies above ``h`` (``bad``), otherwise at or below
+    (``good``): heads must show that they pay, so noise errs towards fewer heads; the
+    next ``h`` is the secant root of the marginal profit through the last two runs, kept in the
+    bracket (without one: double, halve, bisect), until ``good - bad <= max(d, head_tolerance x
+    good)``. Adding heads everywhere at once also
     credits an interval with what the interval before it gained (less carried-over queue), a
     small bias towards more heads."""
     pl = cfg.plan
@@ -333,6 +335,7 @@ def correct_profit(
     reps = correction_replications(cfg)
     good = np.full(n, np.inf)
     bad = np.full(n, -1.0)
+    hist: list[list[tuple[int, float]]] = [[] for _ in range(n)]
     rows: list[dict] = []
     converged = False
     it = 0
@@ -350,20 +353,33 @@ def correct_profit(
         nxt = h.copy()
         for i in np.flatnonzero(tgt):
             hi = int(h[i])
-            if d[i] == 0 or gain[i] <= 0:
-                good[i] = min(good[i], hi)  # more heads do not pay (or the cap is reached)
+            if d[i] > 0:
+                hist[i].append((hi, gain[i] / d[i]))  # marginal profit per extra head (CNY)
+            # More heads pay only if their marginal profit is positive beyond its 95% CI:
+            # per-interval profit is noisy next to a few heads' cost, and a noisy "pays" would
+            # ratchet heads up; heads have to earn their place.
+            if d[i] == 0 or not gain[i] - np.nan_to_num(gain_hw[i], nan=np.inf) > 0:
+                good[i] = min(good[i], hi)  # more heads do not (demonstrably) pay, or the cap is reached
             else:
                 bad[i] = max(bad[i], hi)
             g, lo = good[i], bad[i]
             if np.isfinite(g) and (g - lo <= max(int(d[i]), _step(cfg, g)) or d[i] == 0 and gain[i] > 0):
                 settled[i] = True
                 nxt[i] = int(g)
+                continue
+            # The next heads: the secant root of the marginal profit through the last two runs
+            # (it falls as heads are added), kept inside the bracket and within 4x of now;
+            # without a usable secant, double or halve until bracketed, then bisect.
+            lo_ok, hi_ok = int(lo) + 1, (int(g) - 1 if np.isfinite(g) else int(cap[i]))
+            guess = _secant_root(hist[i])
+            if guess is not None:
+                nxt[i] = min(max(guess, lo_ok, hi // 4), hi_ok, 4 * hi + int(d[i]))
             elif not np.isfinite(g):
-                nxt[i] = min(int(cap[i]), max(hi + int(d[i]), int(math.ceil(1.5 * hi))))
+                nxt[i] = min(hi_ok, max(hi + int(d[i]), 2 * hi))
             elif lo < 0:
-                nxt[i] = int(math.floor(hi / 1.5))
+                nxt[i] = max(lo_ok, hi // 2)
             else:
-                nxt[i] = int((g + lo) // 2) if g - lo > 1 else int(g)
+                nxt[i] = int((g + lo) // 2)
         for i in range(n):
             rows.append(
                 {
@@ -373,9 +389,9 @@ def correct_profit(
                     "settled": bool(settled[i]), "next_heads": int(nxt[i]),
                 }
             )
-        pays = np.flatnonzero(tgt & (gain > 0) & (d > 0))
+        pays = np.flatnonzero(tgt & (gain - np.nan_to_num(gain_hw, nan=np.inf) > 0) & (d > 0))
         say(
-            f"plan: profit search iteration {it}/{pl.max_iterations}: more heads pay in {pays.size} of {int(tgt.sum())} intervals; "
+            f"plan: profit search iteration {it}/{pl.max_iterations}: 10% more heads pay (beyond their CI) in {pays.size} of {int(tgt.sum())} intervals; "
             f"{int(settled[tgt].sum())} settled; {h.sum():,} head-intervals"
         )
         if settled[tgt].all() or np.array_equal(nxt, h):
@@ -397,6 +413,17 @@ def correct_profit(
         iterations=it,
         converged=converged,
     )
+
+
+def _secant_root(hist: list[tuple[int, float]]) -> int | None:
+    """Heads where the line through the last two (heads, marginal profit) points crosses zero;
+    None unless the points differ in heads and the marginal profit falls with heads."""
+    if len(hist) < 2:
+        return None
+    (h1, m1), (h2, m2) = hist[-2], hist[-1]
+    if h1 == h2 or not (m2 - m1) / (h2 - h1) < 0:
+        return None
+    return max(0, int(round(h2 - m2 * (h2 - h1) / (m2 - m1))))
 
 
 def _t_halfwidth(x: np.ndarray, level: float = 0.95) -> np.ndarray:
