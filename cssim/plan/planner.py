@@ -30,9 +30,9 @@ from cssim.stats import mean_ci
 
 #: Metrics compared between the plan and the scenario's own roster in the summary.
 SUMMARY_METRICS = (
-    "cost_total", "cost_labor", "profit", "gmv", "lost_rate", "response_rate", "rr_3min",
-    "inquiry_conversion", "paid_orders", "bot_share", "utilization_ft", "utilization_temps",
-    "receptions_per_agent_temps", "receptions_per_agent_ft",
+    "cost_total", "cost_labor", "cost_overtime", "profit", "gmv", "lost_rate", "response_rate", "rr_3min",
+    "dropped_mid_chat", "escalated", "inquiry_conversion", "paid_orders", "bot_share", "utilization_ft",
+    "utilization_temps", "receptions_per_8h_ft", "receptions_per_8h_temps",
 )
 
 
