@@ -8,6 +8,7 @@
     cssim aggregate multirun/semir_double11_2016/2026-11-23_10-00-00.000-9f3a  # re-aggregate
     cssim calibrate chats.csv --base small_shop_618 --backtest  # fit a scenario to a chat log
     cssim report multirun/semir_double11_2016/2026-11-23_10-00-00.000-9f3a     # report.html to forward
+    cssim plan scenario=small_shop_618 plan.pools=[ft]               # cheapest roster (cssim.plan)
 
 What a user can rely on:
 
@@ -449,6 +450,10 @@ def _main(argv: list[str], multirun: bool) -> int:
         from cssim.report import report_command
 
         return report_command(argv[1:])
+    if argv and argv[0] == "plan":
+        from cssim.plan.command import main as plan_command
+
+        return plan_command(argv[1:])
     register()
     try:
         argv = prepare_argv(argv)

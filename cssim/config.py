@@ -23,6 +23,8 @@ POOLS = ("ft", "temps", "bot")
 TURN_DISTS = ("constant", "geometric", "poisson")
 DELAY_EFFECTS = ("none", "exponential", "linear")
 BACKENDS = ("serial", "loky", "ray")
+PLANNABLE = ("ft", "temps")
+OBJECTIVES = ("cost", "profit")
 
 
 @dataclass
@@ -208,6 +210,45 @@ class Runner:
 
 
 @dataclass
+class Plan:
+    """Settings of ``cssim plan`` (:func:`cssim.plan`): the cheapest roster meeting a service
+    target in every planning interval, or the one maximising expected profit.
+
+    pools: the pools whose shifts are planned (``ft``, ``temps``); the others (and the bot)
+    stay as the scenario has them. shift_lengths_h: lengths of the shift templates (h);
+    templates start every ``start_step_h`` hours and end inside the horizon. max_lost_rate:
+    per-interval ceiling on lost inquiries / arrivals. min_rr_3min: optional per-interval floor
+    on the share answered within 3 minutes. objective: ``cost`` (meet the targets at least
+    cost) or ``profit`` (per interval the heads where one more head earns less than it costs,
+    then the cheapest cover of those). replications: per correction iteration (common random
+    numbers) and per verification round (fresh seeds); correction_replications (default 2), if
+    set, replaces it for the correction: with common random numbers a few are enough there when
+    intervals hold thousands of inquiries; raise it when they hold tens. exclude_intervals: interval indices
+    with no target. max_iterations: cap on correction iterations and on cover-verify rounds.
+    max_heads: optional cap on the working heads (of the first planned pool) the plan may require
+    in any interval, e.g. the temps one can seat at once; a target that needs more is reported
+    unreachable (overlapping shifts may still put more on shift). head_tolerance: an
+    interval's requirement is settled when the heads known to meet the target are within
+    max(1, head_tolerance x heads) of heads known to miss it. workers: processes running
+    replications in parallel.
+    """
+
+    pools: List[str] = field(default_factory=lambda: ["temps"])
+    shift_lengths_h: List[float] = field(default_factory=lambda: [4.0, 8.0])
+    start_step_h: float = 1.0
+    max_lost_rate: float = 0.03
+    min_rr_3min: Optional[float] = None
+    objective: str = "cost"
+    replications: int = 4
+    correction_replications: Optional[int] = 2
+    exclude_intervals: List[int] = field(default_factory=list)
+    max_iterations: int = 10
+    max_heads: Optional[int] = None
+    head_tolerance: float = 0.02
+    workers: int = 2
+
+
+@dataclass
 class Config:
     """A whole scenario. ``horizon_h``: simulated hours (arrivals stop at the end, and so does
     the clock). ``warmup_h``: inquiries arriving earlier are simulated but left out of the
@@ -236,6 +277,7 @@ class Config:
     nudge: Nudge = field(default_factory=Nudge)
     economics: Economics = field(default_factory=Economics)
     runner: Runner = field(default_factory=Runner)
+    plan: Plan = field(default_factory=Plan)
 
 
 # --------------------------------------------------------------------------------------------
@@ -466,5 +508,78 @@ def validate(cfg: Config) -> Config:
         _fail("runner.workers", rn.workers, "must be an integer >= 0 (0: all cores)")
     if rn.address is not None and (rn.backend != "ray" or not (rn.address == "auto" or ":" in rn.address)):
         _fail("runner.address", rn.address, "a Ray cluster's host:port (or auto), with runner.backend=ray")
+    _validate_plan(cfg, planning=False)
     _check_memory(cfg)  # last: every number it reads is valid by now
+    return cfg
+
+
+def _int(key: str, v: Any, lo: int) -> None:
+    if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+        _fail(key, v, f"must be an integer >= {lo}")
+
+
+def _validate_plan(cfg: Config, planning: bool) -> None:
+    """The ``plan`` keys. Their ranges always; what depends on the horizon and the intervals
+    (shift lengths, template coverage, interval indices) only when planning, so a scenario
+    with a short horizon still simulates with the default plan settings."""
+    pl = cfg.plan
+    if not pl.pools:
+        _fail("plan.pools", list(pl.pools), "must name at least one pool")
+    for p in pl.pools:
+        if p not in PLANNABLE:
+            _fail("plan.pools", list(pl.pools), f"unknown or unplannable pool {p!r} (one of {', '.join(PLANNABLE)})")
+    if len(set(pl.pools)) != len(pl.pools):
+        _fail("plan.pools", list(pl.pools), "names a pool twice")
+    if not pl.shift_lengths_h:
+        _fail("plan.shift_lengths_h", list(pl.shift_lengths_h), "must give at least one shift length")
+    for x in pl.shift_lengths_h:
+        _finite("plan.shift_lengths_h", x, 0.0, lo_open=True)
+    _finite("plan.start_step_h", pl.start_step_h, 0.0, lo_open=True)
+    _prob("plan.max_lost_rate", pl.max_lost_rate)
+    if pl.min_rr_3min is not None:
+        _prob("plan.min_rr_3min", pl.min_rr_3min)
+    if pl.objective not in OBJECTIVES:
+        _fail("plan.objective", pl.objective, f"unknown objective (one of {', '.join(OBJECTIVES)})")
+    _int("plan.replications", pl.replications, 2)  # a CI needs two
+    if pl.correction_replications is not None:
+        _int("plan.correction_replications", pl.correction_replications, 1)
+    for i in pl.exclude_intervals:
+        _int("plan.exclude_intervals", i, 0)
+    _int("plan.max_iterations", pl.max_iterations, 1)
+    if pl.max_heads is not None:
+        _int("plan.max_heads", pl.max_heads, 0)
+    _finite("plan.head_tolerance", pl.head_tolerance, 0.0)
+    if pl.head_tolerance >= 1.0:
+        _fail("plan.head_tolerance", pl.head_tolerance, "must be below 1")
+    _int("plan.workers", pl.workers, 1)
+    if not planning:
+        return
+    H = cfg.horizon_h
+    for x in pl.shift_lengths_h:
+        if x > H + 1e-9:
+            _fail("plan.shift_lengths_h", list(pl.shift_lengths_h), f"a shift longer than the horizon ({H:g} h)")
+    n_intervals = math.ceil(H * 60.0 / cfg.interval_min - 1e-9)
+    for i in pl.exclude_intervals:
+        if not i < n_intervals:
+            _fail("plan.exclude_intervals", list(pl.exclude_intervals), f"interval indices must be in 0-{n_intervals - 1}")
+    # Every instant of the horizon must lie in some template, or no roster could cover it.
+    spans = sorted(
+        (k * pl.start_step_h, k * pl.start_step_h + x)
+        for x in pl.shift_lengths_h
+        for k in range(int((H - x) / pl.start_step_h + 1e-9) + 1)
+    )
+    reach = 0.0
+    for a, b in spans:
+        if a > reach + 1e-9:
+            break
+        reach = max(reach, b)
+    if reach < H - 1e-9:
+        _fail("plan.start_step_h", pl.start_step_h, f"shift templates of {list(pl.shift_lengths_h)} h leave {reach:g}-{H:g} h uncovered")
+
+
+def validate_plan(cfg: Config) -> Config:
+    """:func:`validate` plus the checks of ``plan`` that depend on the horizon: what
+    ``cssim plan`` runs before it simulates anything."""
+    validate(cfg)
+    _validate_plan(cfg, planning=True)
     return cfg

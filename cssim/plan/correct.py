@@ -1,0 +1,434 @@
+"""Step 2 of planning: correct the Erlang-A requirement by simulation, interval by interval.
+
+What the simulation knows and the queue model does not (the bot, concurrency with a typing
+queue per agent, multi-turn chats, follow-ups and nudges, non-exponential patience, queues
+carried from one interval into the next) is put back by iterative staffing (in the spirit of
+Feldman, Mandelbaum, Massey & Whitt 2008, "Staffing of time-varying queues to achieve
+time-stable performance", Management Science 54(2)):
+
+1. Simulate the whole horizon with the current heads per interval (the planned reference pool
+   on shift exactly ``heads[i]`` in interval i, no shrinkage: these are *working* heads), R
+   replications, and read every interval's lost rate (and 3-minute response rate) at once.
+2. Every interval keeps a bracket: the fewest heads seen meeting its target (``good``) and the
+   most heads seen missing it (``bad``). An interval that misses is raised, one that meets is
+   trimmed, each to where the Erlang-A model fitted to the interval's own simulated loss
+   (:meth:`~cssim.plan.requirements.QueueModel.fit_load`) puts the target, kept inside the
+   bracket. An interval is settled when ``good - bad <= max(1, head_tolerance x good)``, or
+   within four such steps when its loss at ``good`` is within sampling noise of the target (the
+   upper end of a normal 95% band reaches it): runs of this size cannot then tell ``good`` from
+   the heads just below.
+3. Stop when every interval is settled (or its target is out of reach: the cap misses), and
+   give each the fewest heads seen meeting its target; or after ``plan.max_iterations`` runs.
+   Whether all of them hold *together* is then checked by the verification.
+
+Common random numbers: every iteration simulates the *same* customers (seed ``cfg.seed``,
+replications 0..R-1: arrivals, patience, turns, think times and funnel draws never depend on
+staffing), so two iterations differ only by the heads, and the same seed gives the same
+iterations and the same requirement, bit for bit. The comparison is sharp but not noise-free:
+agents' reply times come from one stream per pool in the order replies are typed, so after a
+change earlier in the day later chats get other reply times, and an interval's lost rate at
+fixed heads moves by about its sampling error when its neighbours change. Hence the brackets:
+``bad`` never falls and ``good`` never rises, so the search is monotone and cannot cycle; a
+``good`` is reopened only when a later run misses *beyond its CI* with no fewer heads (a
+neighbour's change, not noise), and a miss within noise at ``good`` or above is not counted.
+
+``objective=profit`` (:func:`correct_profit`) searches, with the same brackets and common
+random numbers, for the heads where one more head (10% more) no longer pays for itself in the
+interval's gross profit: margin x GMV of the inquiries arriving in it, measured by simulation,
+so the bot, conversion by pool, response-time effects, drops and follow-ups all count.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from cssim.arrivals import interval_edges_s
+from cssim.config import Config
+from cssim.plan.replicate import Batch, Runner
+from cssim.plan.requirements import QueueModel
+from cssim.plan.shifts import pool_with_blocks, staircase
+
+
+@dataclass
+class Correction:
+    """The corrected requirement: working heads of the reference pool per interval.
+
+    reachable: False where even the cap misses the target. met: whether the interval met its
+    target in the last simulated run. lost_rate, rr_3min: per interval in the last run (pooled
+    over the common-random-number replications). log: one row per iteration and interval.
+    """
+
+    required: np.ndarray
+    reachable: np.ndarray
+    met: np.ndarray
+    lost_rate: np.ndarray
+    rr_3min: np.ndarray
+    best_lost_rate: np.ndarray
+    log: pd.DataFrame
+    iterations: int
+    converged: bool
+
+
+def targets(cfg: Config, model: QueueModel) -> np.ndarray:
+    """Intervals with a target: not excluded, and with arrivals expected."""
+    mask = model.rates > 0
+    mask[list(cfg.plan.exclude_intervals)] = False
+    return mask
+
+
+def caps(cfg: Config, model: QueueModel, start: np.ndarray) -> np.ndarray:
+    """The most working heads the search tries per interval: ``plan.max_heads``, or else three
+    times the larger of the Erlang-A start and the offered load (a third of the heads would
+    then carry all the work without any queue)."""
+    if cfg.plan.max_heads is not None:
+        return np.full(model.n_intervals, int(cfg.plan.max_heads), dtype=np.int64)
+    offered = np.array([model.offered_heads(i) for i in range(model.n_intervals)])
+    return np.maximum(10, 3 * np.maximum(start, np.ceil(offered))).astype(np.int64)
+
+
+def correction_replications(cfg: Config) -> int:
+    """Replications per correction iteration: ``plan.correction_replications``, else
+    ``plan.replications``."""
+    pl = cfg.plan
+    return int(pl.correction_replications if pl.correction_replications is not None else pl.replications)
+
+
+def staffed(cfg: Config, heads: np.ndarray) -> Config:
+    """``cfg`` with the reference planned pool on shift exactly ``heads[i]`` (working, no
+    shrinkage) in interval i, and the other planned pools off."""
+    ref, *others = cfg.plan.pools
+    edges_h = interval_edges_s(cfg) / 3600.0
+    out = pool_with_blocks(cfg, ref, staircase(heads, edges_h), shrinkage=0.0)
+    for p in others:
+        getattr(out.staffing, p).count = 0
+        getattr(out.staffing, p).shifts = []
+    return out
+
+
+def meets(cfg: Config, lost: np.ndarray, rr: np.ndarray) -> np.ndarray:
+    """Per interval: lost rate at most the ceiling and (if set) 3-minute rate at least the
+    floor. An interval without arrivals meets any target."""
+    pl = cfg.plan
+    ok = ~(lost > pl.max_lost_rate)  # NaN (no arrivals) counts as met
+    if pl.min_rr_3min is not None:
+        ok &= ~(rr < pl.min_rr_3min)
+    return ok
+
+
+def _step(cfg: Config, heads: float) -> int:
+    return max(1, int(math.floor(cfg.plan.head_tolerance * max(heads, 0))))
+
+
+def _fmt_interval(cfg: Config, i: int) -> str:
+    a = i * cfg.interval_min
+    b = min(a + cfg.interval_min, cfg.horizon_h * 60)
+    return f"#{i} {int(a // 60):02d}:{int(a % 60):02d}-{int(b // 60):02d}:{int(b % 60):02d}"
+
+
+def _changes(cfg: Config, old: np.ndarray, new: np.ndarray, limit: int = 10) -> str:
+    idx = np.flatnonzero(old != new)
+    parts = [f"{_fmt_interval(cfg, i)} {old[i]:,}->{new[i]:,}" for i in idx[:limit]]
+    more = f" ... and {idx.size - limit} more" if idx.size > limit else ""
+    return ", ".join(parts) + more
+
+
+def correct(
+    cfg: Config,
+    model: QueueModel,
+    start: np.ndarray,
+    runner: Runner,
+    say: Callable[[str], None] = lambda msg: None,
+) -> Correction:
+    """Simulation-corrected working heads of ``cfg.plan.pools[0]`` per interval, starting
+    from ``start`` (e.g. :func:`~cssim.plan.requirements.starting_requirement`)."""
+    if cfg.plan.objective == "profit":
+        return correct_profit(cfg, model, start, runner, say)
+    pl = cfg.plan
+    tgt = targets(cfg, model)
+    cap = caps(cfg, model, start)
+    h = np.where(tgt, np.minimum(np.asarray(start, dtype=np.int64), cap), 0)
+    n = model.n_intervals
+    good = np.full(n, np.inf)
+    bad = np.full(n, -1.0)
+    best = np.full(n, np.inf)
+    loads = np.full(n, np.nan)
+    rows: list[dict] = []
+    hist: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    converged = False
+    it = 0
+    lost = rr = np.full(n, np.nan)
+    ok = np.ones(n, dtype=bool)
+    nxt = h
+    for it in range(1, pl.max_iterations + 1):
+        batch: Batch = runner.batch(f"correction {it}", staffed(cfg, h), cfg.seed, correction_replications(cfg))
+        lost, lost_hw = batch.lost_rate()
+        rr, rr_hw = batch.rr_3min()
+        ok = meets(cfg, lost, rr) | ~tgt
+        significant = ~meets(cfg, lost - np.nan_to_num(lost_hw), rr + np.nan_to_num(rr_hw))
+        # Within sampling noise of the target (normal 95% band from the CI's standard error):
+        # a run this size cannot tell the interval's heads from one fewer, so trimming stops.
+        z = 1.96 / stats.t.ppf(0.975, max(1, batch.replications - 1))
+        near = ~meets(cfg, lost + z * np.nan_to_num(lost_hw), rr - z * np.nan_to_num(rr_hw))
+        best = np.where(tgt & (lost < best), lost, best)
+        nxt, settled = _bracket_step(cfg, model, h, lost, ok, significant, near, tgt, cap, good, bad, loads, hist)
+        for i in range(n):
+            rows.append(
+                {
+                    "iteration": it, "interval": i, "heads": int(h[i]), "lost_rate": lost[i], "lost_rate_ci95": lost_hw[i],
+                    "rr_3min": rr[i], "meets": bool(ok[i]), "known_good": good[i] if np.isfinite(good[i]) else np.nan,
+                    "known_bad": bad[i] if bad[i] >= 0 else np.nan, "settled": bool(settled[i]), "fitted_load": loads[i],
+                    "next_heads": int(nxt[i]),
+                }
+            )
+        miss = np.flatnonzero(~ok)
+        worst = max(miss, key=lambda i: lost[i], default=None)
+        say(
+            f"plan: correction iteration {it}/{pl.max_iterations}: {miss.size} of {int(tgt.sum())} intervals miss"
+            + (f" (worst {_fmt_interval(cfg, worst)}: lost {100 * lost[worst]:.1f}% with {h[worst]:,} heads)" if worst is not None else "")
+            + f"; {h.sum():,} head-intervals"
+        )
+        if np.array_equal(nxt, h) or settled[tgt].all():
+            # Every bracket closed: each interval gets the fewest heads seen meeting its target
+            # (the joint check of all of them together is the verification's job).
+            converged = bool(settled[tgt].all()) or bool(ok.all())
+            h = nxt
+            break
+        say(f"plan:   next heads: {_changes(cfg, h, nxt)}")
+        h = nxt
+    else:
+        # Out of iterations: keep what met, and the next try for what never did.
+        h = np.where(np.isfinite(good), good, nxt).astype(np.int64)
+    # Out of reach: a run with the cap itself missed, and no run ever met the target.
+    reachable = ~(tgt & (bad >= cap) & ~(best <= pl.max_lost_rate))
+    return Correction(
+        required=np.asarray(h, dtype=np.int64),
+        reachable=reachable,
+        met=ok,
+        lost_rate=lost,
+        rr_3min=rr,
+        best_lost_rate=np.where(np.isfinite(best), best, np.nan),
+        log=pd.DataFrame(rows),
+        iterations=it,
+        converged=converged,
+    )
+
+
+def _guess(cfg: Config, model: QueueModel, i: int, hist: list[tuple[int, float]], heads: int, lost: float, cap: int, loads: np.ndarray) -> int | None:
+    """Where interval i's lost rate crosses the ceiling, estimated from what the runs saw.
+
+    With runs on both sides of the ceiling (or two on one side), the lost rate is
+    interpolated (extrapolated) linearly in log between the nearest two: a secant step on
+    the simulation's own curve. With one informative run, the Erlang-A fitted to it is
+    used (:meth:`~cssim.plan.requirements.QueueModel.fit_load`). None when no run saw a loss."""
+    tau = cfg.plan.max_lost_rate
+    seen: dict[int, float] = {}
+    for hh, ll in hist:
+        if ll > 0 and np.isfinite(ll):
+            seen[hh] = ll  # the latest run at a head count wins
+    over = sorted((hh, ll) for hh, ll in seen.items() if ll > tau)
+    under = sorted((hh, ll) for hh, ll in seen.items() if ll <= tau)
+    pair = None
+    if over and under and over[-1][0] < under[0][0]:
+        pair = (over[-1], under[0])
+    elif len(over) >= 2 and not under:
+        pair = (over[-2], over[-1])
+    elif len(under) >= 2 and not over:
+        pair = (under[0], under[1])
+    if pair is not None:
+        (h1, l1), (h2, l2) = pair
+        slope = (math.log(l2) - math.log(l1)) / (h2 - h1)
+        if slope < 0:
+            return int(min(cap, max(0, math.ceil(h1 + (math.log(tau) - math.log(l1)) / slope - 1e-9))))
+    if not lost > 0:
+        return None
+    load = model.fit_load(i, heads, lost)
+    if load is None:
+        return None
+    loads[i] = load
+    return model.min_heads(i, tau, load, cap)[0]
+
+
+def _bracket_step(cfg, model, h, lost, ok, significant, near, tgt, cap, good, bad, loads, hist) -> np.ndarray:
+    """Update the brackets with this run and propose the next heads (module docstring)."""
+    nxt = h.copy()
+    settled = np.zeros(h.size, dtype=bool)
+    for i in np.flatnonzero(tgt):
+        hi = int(h[i])
+        hist[i].append((hi, float(lost[i])))
+        if ok[i]:
+            good[i] = min(good[i], hi)
+        elif good[i] <= hi and not significant[i]:
+            ok[i] = True  # met before with no more heads; this miss is within sampling noise
+        else:
+            bad[i] = max(bad[i], hi)
+            if good[i] <= hi:  # met before, misses now beyond noise: a neighbour changed; reopen
+                good[i] = np.inf
+        g, b = good[i], bad[i]
+        if np.isfinite(g) and (g - b <= _step(cfg, g) or (ok[i] and hi == g and near[i] and g - b <= 4 * _step(cfg, g))):
+            # Bracket closed, or nearly (four steps) with the loss at ``good`` within noise of
+            # the target: runs this size could not tell ``good`` from the heads just below.
+            nxt[i] = int(g)
+            settled[i] = True
+            continue
+        if not ok[i] and hi >= cap[i]:
+            settled[i] = True  # unreachable: even the cap misses
+            continue
+        lost_ok = not lost[i] > cfg.plan.max_lost_rate
+        guess = _guess(cfg, model, i, hist[i], hi, float(lost[i]), int(cap[i]), loads)
+        if not ok[i]:
+            if guess is None or guess <= hi or lost_ok:  # the 3-minute rate misses, or no usable estimate
+                guess = max(guess or 0, int(math.ceil(hi * 1.15)) + 1)
+            if len(hist[i]) >= 2 and hist[i][-2][1] > cfg.plan.max_lost_rate:
+                # Missed twice running: the estimate is too timid here; bisect the bracket (or
+                # double when nothing has met yet), as a safeguarded secant does.
+                guess = max(guess, (int(b) + int(g)) // 2 if np.isfinite(g) else 2 * hi + 1)
+            n_ = max(guess, int(b) + _step(cfg, b))
+            if np.isfinite(g):
+                n_ = min(n_, int(g) - 1)
+            nxt[i] = min(n_, int(cap[i]))
+        else:
+            if guess is None:
+                # No loss at all: far from the boundary (e.g. a bot answers first). Try the
+                # floor (no heads, or one more than known to miss); once a miss is known, halve.
+                guess = int(b) + 1 if b < 0 else (int(b) + 1 + hi) // 2
+            nxt[i] = max(min(guess, int(g) - _step(cfg, g)), int(b) + 1, 0)
+    return nxt, settled
+
+
+#: The profit search compares heads h with h + max(1, PROFIT_PROBE x h) in every interval.
+PROFIT_PROBE = 0.1
+
+
+def correct_profit(
+    cfg: Config,
+    model: QueueModel,
+    start: np.ndarray,
+    runner: Runner,
+    say: Callable[[str], None] = lambda msg: None,
+) -> Correction:
+    """``objective=profit``: per interval, the working heads beyond which more heads cost more
+    than the gross profit they bring (module docstring). Each iteration runs two rosters on
+    the same seed: heads ``h`` and ``h + d`` (``d = max(1, 10% of h)``) in every interval; an
+    interval's marginal profit is ``margin x (GMV(h + d) - GMV(h)) - d x cost`` for the
+    inquiries arriving in it (paired over replications, so the customers are the same). Where it
+    is positive beyond its 95% CI the optimum lies above ``h`` (``bad``), otherwise at or below
+    (``good``): heads must show that they pay, so noise errs towards fewer heads; the
+    next ``h`` is the secant root of the marginal profit through the last two runs, kept in the
+    bracket (without one: double, halve, bisect), until ``good - bad <= max(d, head_tolerance x
+    good)``. Adding heads everywhere at once also
+    credits an interval with what the interval before it gained (less carried-over queue), a
+    small bias towards more heads."""
+    pl = cfg.plan
+    tgt = targets(cfg, model)
+    cap = caps(cfg, model, start)
+    n = model.n_intervals
+    h = np.where(tgt, np.minimum(np.asarray(start, dtype=np.int64), cap), 0)
+    ref = getattr(cfg.staffing, pl.pools[0])
+    head_cost = ref.cost_per_hour / 3600.0 / (1.0 - ref.shrinkage) * model.lengths_s  # CNY per working head, per interval
+    margin = cfg.economics.gross_margin
+    reps = correction_replications(cfg)
+    good = np.full(n, np.inf)
+    bad = np.full(n, -1.0)
+    hist: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    rows: list[dict] = []
+    converged = False
+    it = 0
+    lost = rr = np.full(n, np.nan)
+    settled = ~tgt
+    for it in range(1, pl.max_iterations + 1):
+        d = np.where(tgt, np.minimum(np.maximum(1, np.ceil(PROFIT_PROBE * h)).astype(np.int64), cap - h), 0)
+        a, b = runner.batches(
+            [(f"profit search {it}", staffed(cfg, h), cfg.seed, reps), (f"profit search {it}, +10% heads", staffed(cfg, h + d), cfg.seed, reps)]
+        )
+        lost, _ = a.lost_rate()
+        rr, _ = a.rr_3min()
+        gain_k = margin * (b.gmv - a.gmv) - d * head_cost  # CNY per replication and interval
+        gain, gain_hw = gain_k.mean(axis=0), _t_halfwidth(gain_k)
+        nxt = h.copy()
+        for i in np.flatnonzero(tgt):
+            hi = int(h[i])
+            if d[i] > 0:
+                hist[i].append((hi, gain[i] / d[i]))  # marginal profit per extra head (CNY)
+            # More heads pay only if their marginal profit is positive beyond its 95% CI:
+            # per-interval profit is noisy next to a few heads' cost, and a noisy "pays" would
+            # ratchet heads up; heads have to earn their place.
+            if d[i] == 0 or not gain[i] - np.nan_to_num(gain_hw[i], nan=np.inf) > 0:
+                good[i] = min(good[i], hi)  # more heads do not (demonstrably) pay, or the cap is reached
+            else:
+                bad[i] = max(bad[i], hi)
+            g, lo = good[i], bad[i]
+            if np.isfinite(g) and (g - lo <= max(int(d[i]), _step(cfg, g)) or d[i] == 0 and gain[i] > 0):
+                settled[i] = True
+                nxt[i] = int(g)
+                continue
+            # The next heads: the secant root of the marginal profit through the last two runs
+            # (it falls as heads are added), kept inside the bracket and within 4x of now;
+            # without a usable secant, double or halve until bracketed, then bisect.
+            lo_ok, hi_ok = int(lo) + 1, (int(g) - 1 if np.isfinite(g) else int(cap[i]))
+            guess = _secant_root(hist[i])
+            if guess is not None:
+                nxt[i] = min(max(guess, lo_ok, hi // 4), hi_ok, 4 * hi + int(d[i]))
+            elif not np.isfinite(g):
+                nxt[i] = min(hi_ok, max(hi + int(d[i]), 2 * hi))
+            elif lo < 0:
+                nxt[i] = max(lo_ok, hi // 2)
+            else:
+                nxt[i] = int((g + lo) // 2)
+        for i in range(n):
+            rows.append(
+                {
+                    "iteration": it, "interval": i, "heads": int(h[i]), "probe_heads": int(h[i] + d[i]),
+                    "lost_rate": lost[i], "rr_3min": rr[i], "marginal_profit_cny": gain[i], "marginal_profit_ci95": gain_hw[i],
+                    "known_good": good[i] if np.isfinite(good[i]) else np.nan, "known_bad": bad[i] if bad[i] >= 0 else np.nan,
+                    "settled": bool(settled[i]), "next_heads": int(nxt[i]),
+                }
+            )
+        pays = np.flatnonzero(tgt & (gain - np.nan_to_num(gain_hw, nan=np.inf) > 0) & (d > 0))
+        say(
+            f"plan: profit search iteration {it}/{pl.max_iterations}: 10% more heads pay (beyond their CI) in {pays.size} of {int(tgt.sum())} intervals; "
+            f"{int(settled[tgt].sum())} settled; {h.sum():,} head-intervals"
+        )
+        if settled[tgt].all() or np.array_equal(nxt, h):
+            converged = bool(settled[tgt].all())
+            h = nxt
+            break
+        say(f"plan:   next heads: {_changes(cfg, h, nxt)}")
+        h = nxt
+    else:
+        h = np.where(np.isfinite(good), good, h).astype(np.int64)
+    return Correction(
+        required=np.asarray(h, dtype=np.int64),
+        reachable=np.ones(n, dtype=bool),
+        met=np.ones(n, dtype=bool),
+        lost_rate=lost,
+        rr_3min=rr,
+        best_lost_rate=np.full(n, np.nan),
+        log=pd.DataFrame(rows),
+        iterations=it,
+        converged=converged,
+    )
+
+
+def _secant_root(hist: list[tuple[int, float]]) -> int | None:
+    """Heads where the line through the last two (heads, marginal profit) points crosses zero;
+    None unless the points differ in heads and the marginal profit falls with heads."""
+    if len(hist) < 2:
+        return None
+    (h1, m1), (h2, m2) = hist[-2], hist[-1]
+    if h1 == h2 or not (m2 - m1) / (h2 - h1) < 0:
+        return None
+    return max(0, int(round(h2 - m2 * (h2 - h1) / (m2 - m1))))
+
+
+def _t_halfwidth(x: np.ndarray, level: float = 0.95) -> np.ndarray:
+    """Student-t CI half-width of the column means of ``x`` [replication, interval]."""
+    k = x.shape[0]
+    if k < 2:
+        return np.full(x.shape[1], np.nan)
+    return stats.t.ppf(0.5 + level / 2, k - 1) * x.std(axis=0, ddof=1) / math.sqrt(k)

@@ -1,0 +1,151 @@
+"""A plan's folder: ``plans/<scenario>/<time>/`` with tables, the runnable scenario and charts.
+
+    plan.yaml           the scenario with the planned shifts: cssim scenario=<this file>
+    requirements.csv    per interval: Erlang-A start, corrected and final requirement,
+                        planned working/paid heads per pool, the scenario's own heads
+    roster.csv          per shift template used: pool, start, end, length, heads, working, cost
+    verification.csv    per interval: lost rate and 3-minute rate +- 95% CI vs the target,
+                        for the plan and for the scenario's own roster (same seeds)
+    correction_log.csv  per correction iteration and interval: heads, lost rate, brackets
+    summary.json        totals with 95% CIs, plan and own roster side by side
+    charts/required_vs_planned.png, charts/loss_vs_target.png
+
+Every file is written atomically (:mod:`cssim.io`); the folder is made only when the plan is
+done, by :func:`cssim.io.unique_run_dir` (time to the millisecond plus a random suffix, exclusive
+``mkdir``), so two plans started in the same second never share one.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+import numpy as np
+from omegaconf import OmegaConf
+
+from cssim.io import unique_run_dir, write_atomic, write_csv, write_json, write_png
+from cssim.plan.planner import Plan
+
+
+def scenario_yaml(plan: Plan) -> str:
+    """The planned scenario as YAML, loadable with ``cssim.load_scenario(path)``."""
+    head = (
+        f"# {plan.config.description}\n"
+        f"# Written by cssim plan. Simulating it with its seed ({plan.config.seed}) and replications "
+        f"({plan.config.replications}) reproduces the plan's final verification.\n"
+    )
+    return head + OmegaConf.to_yaml(OmegaConf.structured(plan.config))
+
+
+def write_plan(plan: Plan, root: Path | str = "plans", now: _dt.datetime | None = None) -> Path:
+    """Write every file of ``plan`` into a new folder ``root/<scenario>/<time>/``; returns it."""
+    folder = unique_run_dir(Path(root) / plan.scenario, now)
+    write_atomic(folder / "plan.yaml", lambda p: p.write_text(scenario_yaml(plan)))
+    write_csv(folder / "requirements.csv", plan.requirements)
+    write_csv(folder / "roster.csv", plan.roster)
+    write_csv(folder / "verification.csv", plan.verification)
+    write_csv(folder / "correction_log.csv", plan.correction_log)
+    write_json(folder / "summary.json", plan.summary)
+    charts(plan, folder / "charts")
+    return folder
+
+
+def charts(plan: Plan, out: Path) -> list[Path]:
+    """Required vs planned heads by interval; lost rate by interval vs the target."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    req, ver = plan.requirements, plan.verification
+    pools = plan.summary["pools"]
+    x = req["start_h"].to_numpy()
+    paths = []
+
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    ax.step(x, req["erlang_a_start"], where="post", color="tab:gray", ls=":", label="Erlang-A start")
+    ax.step(x, req["required"], where="post", color="black", lw=1.5, label="required (simulation-corrected)")
+    for p, color in zip(pools, ("tab:blue", "tab:green")):
+        ax.step(x, req[f"planned_working_{p}"], where="post", color=color, label=f"planned {p}, working")
+        ax.step(x, req[f"planned_paid_{p}"], where="post", color=color, ls="--", alpha=0.7, label=f"planned {p}, paid")
+        ax.step(x, req[f"own_working_{p}"], where="post", color="tab:red", alpha=0.6, label=f"scenario's own {p}, working")
+    ax.set_xlabel("hour of horizon")
+    ax.set_ylabel(f"heads ({pools[0]}-equivalent)" if len(pools) > 1 else "heads")
+    ax.set_title(f"{plan.scenario}: heads required vs planned by interval")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    paths.append(out / "required_vs_planned.png")
+    write_png(paths[-1], fig)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    width = float((ver["end_h"] - ver["start_h"]).iloc[0])
+    mid = ver["start_h"].to_numpy() + width / 2
+    target = plan.summary["target"]["max_lost_rate"]
+    series = (
+        ("", "plan (mean, 95% CI)", "o", "tab:blue", 0.0),
+        ("own_", "scenario's own roster (same seeds)", "s", "tab:red", width / 4),
+    )
+    plan_top = np.nanmax((ver["lost_rate"] + ver["lost_rate_ci95"].fillna(0)).to_numpy(), initial=0.0)
+    top = 100 * max(3 * target, 1.15 * plan_top)
+    for prefix, label, marker, color, dx in series:
+        y = 100 * ver[f"{prefix}lost_rate"].to_numpy()
+        hw = 100 * ver[f"{prefix}lost_rate_ci95"].fillna(0).to_numpy()
+        ax.errorbar(mid + dx, y, yerr=[np.minimum(hw, y), hw], fmt=marker, ms=3, color=color, alpha=0.8 if prefix else 1.0, label=label)
+        off = y > top
+        if off.any():  # beyond the axis: a triangle on the edge, the value written above it
+            ax.plot(mid[off] + dx, np.full(off.sum(), 0.97 * top), "^", color=color, ms=6)
+            for xx, yy in zip(mid[off] + dx, y[off]):
+                ax.annotate(f"{yy:.0f}%", (xx, 0.97 * top), textcoords="offset points", xytext=(0, -11), ha="center", fontsize=6, color=color)
+    ax.set_ylim(0, top)
+    ax.axhline(100 * target, color="black", ls="--", label=f"target {100 * target:g}%")
+    excluded = ~ver["target_lost_rate"].notna().to_numpy()
+    for i in np.flatnonzero(excluded):
+        ax.axvspan(ver["start_h"].iloc[i], ver["end_h"].iloc[i], color="0.9")
+    ax.set_xlabel("hour of horizon")
+    ax.set_ylabel("lost inquiries (% of arrivals)")
+    ax.set_title(f"{plan.scenario}: lost rate by interval vs target (verification seed {plan.summary['seeds']['verification']})")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    paths.append(out / "loss_vs_target.png")
+    write_png(paths[-1], fig)
+    plt.close(fig)
+    return paths
+
+
+def report(plan: Plan, folder: Path | None = None) -> str:
+    """The plan as text for the terminal: roster, totals with 95% CIs side by side, attainment."""
+    s = plan.summary
+    lines = [f"{plan.scenario}: plan for {', '.join(s['pools'])} ({s['objective']}; {s['replications']} replications, 95% CI half-widths)"]
+    lines.append("Roster (paid heads per shift template):")
+    for r in plan.roster.itertuples():
+        lines.append(f"  {r.pool:<5} {r.start_h:5.1f}-{r.end_h:4.1f} h  {r.heads:>7,} heads ({r.working:,.1f} working)  {r.cost_cny:>12,.0f} CNY")
+    lines.append(f"  total {int(plan.roster['heads'].sum()):,} heads, {s['roster_paid_head_hours']:,.0f} paid head-hours, {s['roster_cost_cny']:,.0f} CNY")
+    rows = (
+        ("cost_total", "Cost (all pools)", 1, "CNY", "{:,.0f}"),
+        ("profit", "Profit", 1, "CNY", "{:,.0f}"),
+        ("lost_rate", "Lost rate", 100, "%", "{:.2f}"),
+        ("rr_3min", "Answered within 3 min", 100, "%", "{:.2f}"),
+        ("inquiry_conversion", "Inquiry conversion", 100, "%", "{:.2f}"),
+    )
+    lines.append(f"{'':24}{'plan':>26}{'own roster':>26}{'plan - own (paired)':>28}")
+    for key, label, scale, unit, fmt in rows:
+        cells = []
+        for part in ("plan", "own_roster", "difference_plan_minus_own"):
+            m = s[part][key]
+            hw = m["ci95"]
+            txt = fmt.format(scale * m["mean"]) + ("" if hw is None or hw != hw else " +- " + fmt.format(scale * hw))
+            cells.append(f"{txt} {unit}")
+        lines.append(f"  {label:<22}{cells[0]:>26}{cells[1]:>26}{cells[2]:>28}")
+    iv = s["intervals"]
+    w = iv["worst_plan"]
+    lines.append(
+        f"Intervals meeting lost <= {100 * s['target']['max_lost_rate']:g}%: plan {iv['met_plan']} of {iv['with_target']} "
+        f"({iv['miss_beyond_ci_plan']} miss beyond their CI), own roster {iv['met_own']} of {iv['with_target']} "
+        f"({iv['miss_beyond_ci_own']} beyond CI); plan's worst: interval {w['interval']} at {100 * w['lost_rate']:.2f} +- {100 * w['ci95']:.2f}%"
+    )
+    lines.extend(f"note: {m}" for m in s["messages"])
+    lines.append(f"{s['runs']['total']} replications simulated in {s['wall_s']:.0f} s wall time")
+    if folder is not None:
+        lines.append(f"plan folder: {folder}  (rerun it: cssim scenario={folder / 'plan.yaml'})")
+    return "\n".join(lines)

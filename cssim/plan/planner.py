@@ -1,0 +1,271 @@
+"""``cssim.plan``: the four steps wired together, and what they return.
+
+    requirements (Erlang-A start) -> correct (simulation, common random numbers)
+        -> cover (cheapest shifts, MILP) -> verify (fresh seeds) -> [raise, cover, verify ...]
+
+The scenario's own roster is simulated on the final verification's seeds too, so the plan and
+the scenario are compared pairwise (same customers) in :attr:`Plan.summary`.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from cssim.arrivals import interval_edges_s
+from cssim.config import Config, validate_plan
+from cssim.metrics import UNITS
+from cssim.plan.correct import Correction, _fmt_interval, caps, correct, correction_replications, targets
+from cssim.plan.cover import Roster, plan_roster
+from cssim.plan.replicate import Batch, Runner
+from cssim.plan.requirements import queue_model, starting_requirement, working_heads
+from cssim.plan.verify import check, raised_need, verification_seed
+from cssim.stats import mean_ci
+
+#: Metrics compared between the plan and the scenario's own roster in the summary.
+SUMMARY_METRICS = (
+    "cost_total", "cost_labor", "cost_overtime", "profit", "gmv", "lost_rate", "response_rate", "rr_3min",
+    "dropped_mid_chat", "escalated", "inquiry_conversion", "paid_orders", "bot_share", "utilization_ft",
+    "utilization_temps", "receptions_per_8h_ft", "receptions_per_8h_temps",
+)
+
+
+@dataclass
+class Plan:
+    """The result of :func:`plan`.
+
+    config: the planned scenario (planned pools on the chosen shifts; seed and replications
+    of the final verification, so simulating it reproduces that verification).
+    requirements: one row per interval: expected arrivals, Erlang-A start, corrected and final
+    requirement (reference working heads), planned working and paid heads per pool, the
+    scenario's own working heads per planned pool. roster: one row per shift template with
+    heads: pool, start_h, end_h, length_h, heads, working, cost_cny. verification: one row per
+    interval: lost rate and 3-minute rate with 95% CI half-widths for the plan and for the
+    scenario's own roster (same seeds), the targets, whether each is met. summary: totals
+    (cost, profit, lost rate, conversion, ...) with 95% CIs for the plan and the own roster
+    and their paired difference, attainment counts, unreachable intervals, runs and timings.
+    correction_log: one row per correction iteration and interval.
+    """
+
+    scenario: str
+    config: Config
+    requirements: pd.DataFrame
+    roster: pd.DataFrame
+    verification: pd.DataFrame
+    summary: dict
+    correction_log: pd.DataFrame = field(repr=False)
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def met(self) -> bool:
+        """Every interval with a target meets it (point estimate) in the final verification."""
+        return bool(self.summary["intervals"]["met_plan"] == self.summary["intervals"]["with_target"])
+
+
+def _metric_summary(batch: Batch) -> dict:
+    out = {}
+    for m in SUMMARY_METRICS:
+        mean, hw, n = mean_ci(r[m] for r in batch.metrics)
+        out[m] = {"mean": mean, "ci95": hw, "n": n, "unit": UNITS.get(m, "")}
+    return out
+
+
+def _paired(a: Batch, b: Batch) -> dict:
+    out = {}
+    for m in SUMMARY_METRICS:
+        mean, hw, n = mean_ci(x[m] - y[m] for x, y in zip(a.metrics, b.metrics))
+        out[m] = {"mean": mean, "ci95": hw, "n": n, "unit": UNITS.get(m, "")}
+    return out
+
+
+def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: Callable[[str], None] | None = None) -> Plan:
+    """The cheapest roster of ``cfg.plan.pools`` on shift templates that meets the service
+    target in every planning interval, verified by simulation (or, with
+    ``plan.objective=profit``, the profit-seeking roster). Settings: ``cfg.plan``
+    (:class:`cssim.config.Plan`). ``workers`` overrides ``plan.workers`` (processes);
+    progress goes to stderr unless ``quiet`` (or to ``say``).
+
+    >>> import cssim
+    >>> cfg = cssim.load_scenario("small_shop_618", ["plan.pools=[ft]", "plan.replications=4"])
+    >>> p = cssim.plan(cfg, quiet=True)                       # doctest: +SKIP
+    >>> p.roster, p.summary["plan"]["cost_total"]             # doctest: +SKIP
+    """
+    t_start = time.perf_counter()
+    validate_plan(cfg)
+    pl = cfg.plan
+    emit = say or ((lambda msg: None) if quiet else (lambda msg: print(msg, file=sys.stderr, flush=True)))
+    runner = Runner(pl.workers if workers is None else workers, quiet=quiet, say=emit)
+    R = pl.replications
+    timings: dict[str, float] = {}
+    runs: dict[str, int] = {}
+    messages: list[str] = []
+    target_text = f"lost <= {100 * pl.max_lost_rate:g}%" + (f", rr_3min >= {100 * pl.min_rr_3min:g}%" if pl.min_rr_3min is not None else "")
+    emit(
+        f"plan: {cfg.name}: {'cheapest' if pl.objective == 'cost' else 'profit-seeking'} roster of {', '.join(pl.pools)} "
+        f"on {', '.join(f'{x:g} h' for x in pl.shift_lengths_h)} shifts every {pl.start_step_h:g} h; "
+        f"target per interval: {target_text}; {correction_replications(cfg)} replications per correction iteration (common random numbers), "
+        f"{R} per verification round (fresh seeds), on {runner.workers} worker(s)"
+    )
+
+    # 1. Erlang-A starting requirement.
+    t = time.perf_counter()
+    model = queue_model(cfg)
+    tgt = targets(cfg, model)
+    start = starting_requirement(model, pl.max_lost_rate, cap=pl.max_heads if pl.max_heads is not None else 10**6)
+    start = np.where(tgt, start, 0)
+    cap = caps(cfg, model, start)
+    timings["requirements"] = time.perf_counter() - t
+    emit(f"plan: step 1 (Erlang-A start): {start.sum():,} head-intervals, peak {start.max():,} working {pl.pools[0]} ({timings['requirements']:.1f} s)")
+
+    # 2. Simulation-based correction with common random numbers.
+    t, r0 = time.perf_counter(), runner.runs
+    corr: Correction = correct(cfg, model, start, runner, emit)
+    timings["correction"] = time.perf_counter() - t
+    runs["correction"] = runner.runs - r0
+    emit(
+        f"plan: step 2 (correction): {corr.iterations} iteration(s), {'converged' if corr.converged else 'NOT converged'}; "
+        f"{corr.required.sum():,} head-intervals, peak {corr.required.max():,} ({timings['correction']:.0f} s)"
+    )
+    if not corr.converged:
+        messages.append(f"correction did not settle within plan.max_iterations={pl.max_iterations}; requirement is the last estimate")
+
+    # 3-4. Cover and verify until every interval holds (or the rounds run out).
+    need = corr.required.copy()
+    timings["cover"] = timings["verification"] = 0.0
+    runs["verification"] = 0
+    roster: Roster | None = None
+    table = None
+    vb = None
+    seed = verification_seed(cfg, 1)
+    verified = False
+    rounds = 0
+    for k in range(1, pl.max_iterations + 1):
+        rounds = k
+        t = time.perf_counter()
+        roster = plan_roster(cfg, need, model.worth)
+        timings["cover"] += time.perf_counter() - t
+        emit(
+            f"plan: step 3 (cover) round {k}: {int(roster.table['heads'].sum()):,} paid heads on {len(roster.table)} shifts, "
+            f"{roster.cost_cny:,.0f} CNY"
+        )
+        t, r0 = time.perf_counter(), runner.runs
+        seed = verification_seed(cfg, k)
+        vb = runner.batch(f"verify round {k}", roster.config, seed, R)
+        timings["verification"] += time.perf_counter() - t
+        runs["verification"] += R
+        table = check(cfg, vb, tgt, roster.covered)
+        miss = np.flatnonzero(table["misses_beyond_ci"].to_numpy())
+        emit(
+            f"plan: step 4 (verify) round {k}, seed {seed}: {int(table['meets'][tgt].sum())} of {int(tgt.sum())} intervals meet the target; "
+            f"{miss.size} miss beyond their 95% CI"
+            + ("".join(f"; {_fmt_interval(cfg, i)} lost {100 * table['lost_rate'][i]:.1f}% +- {100 * table['lost_rate_ci95'][i]:.1f}" for i in miss[:5]))
+        )
+        if miss.size == 0 or pl.objective == "profit":
+            # Profit has no per-interval target to hold: its verification only measures.
+            verified = miss.size == 0 or pl.objective == "profit"
+            break
+        new = raised_need(cfg, model, need, roster.covered, table, cap)
+        if np.array_equal(new, need) or k == pl.max_iterations:
+            break
+        emit(f"plan:   raising {miss.size} interval(s) and covering again")
+        need = new
+    assert roster is not None and table is not None and vb is not None
+
+    # The scenario's own roster on the final verification's seeds: a paired comparison.
+    t = time.perf_counter()
+    ob = runner.batch(f"own roster (seed {seed})", cfg, seed, R)
+    own_table = check(cfg, ob, tgt)
+    timings["own_roster"] = time.perf_counter() - t
+    runs["own_roster"] = R
+
+    # Unreachable targets: the cap missed, in the correction or in verification.
+    unreachable = (~corr.reachable) | (table["misses_beyond_ci"].to_numpy() & (need >= cap))
+    best = np.where(~corr.reachable, corr.best_lost_rate, table["lost_rate"].to_numpy())
+    unreach_rows = [
+        {"interval": int(i), "start_h": float(table["start_h"][i]), "end_h": float(table["end_h"][i]), "best_lost_rate": float(best[i]), "heads_cap": int(cap[i])}
+        for i in np.flatnonzero(unreachable & tgt)
+    ]
+    if unreach_rows:
+        msg = "target unreachable in {} interval(s): ".format(len(unreach_rows)) + "; ".join(
+            f"{_fmt_interval(cfg, r['interval'])} best {100 * r['best_lost_rate']:.1f}% lost with {r['heads_cap']:,} working heads"
+            for r in unreach_rows[:8]
+        )
+        messages.append(msg)
+        emit("plan: " + msg)
+    if not verified and pl.objective == "cost":
+        messages.append(f"verification: {int(table['misses_beyond_ci'].sum())} interval(s) still miss beyond their CI after {rounds} round(s)")
+
+    planned = copy.deepcopy(roster.config)
+    planned.name = f"{cfg.name}_plan"
+    planned.description = f"{cfg.name} with {', '.join(pl.pools)} shifts planned by cssim plan ({target_text} per interval)"
+    planned.seed = verification_seed(cfg, rounds)
+    planned.replications = R
+
+    edges_h = interval_edges_s(cfg) / 3600.0
+    req = pd.DataFrame(
+        {
+            "interval": np.arange(model.n_intervals),
+            "start_h": edges_h[:-1],
+            "end_h": edges_h[1:],
+            "expected_arrivals": model.rates * model.lengths_s,
+            "has_target": tgt,
+            "erlang_a_start": start,
+            "corrected": corr.required,
+            "required": need,
+            "reachable": ~unreachable,
+            "planned_covered": roster.covered,
+        }
+    )
+    for p in pl.pools:
+        req[f"planned_working_{p}"] = roster.working[p].to_numpy()
+        req[f"planned_paid_{p}"] = roster.paid[p].to_numpy()
+        req[f"own_working_{p}"] = working_heads(cfg, p)
+
+    ver = table.copy()
+    ver["own_lost_rate"] = own_table["lost_rate"]
+    ver["own_lost_rate_ci95"] = own_table["lost_rate_ci95"]
+    ver["own_rr_3min"] = own_table["rr_3min"]
+    ver["own_meets"] = own_table["meets"]
+
+    worst = int(np.nanargmax(np.where(tgt, table["lost_rate"], -1.0)))
+    summary = {
+        "scenario": cfg.name,
+        "objective": pl.objective,
+        "pools": list(pl.pools),
+        "target": {"max_lost_rate": pl.max_lost_rate, "min_rr_3min": pl.min_rr_3min, "excluded_intervals": list(pl.exclude_intervals)},
+        "verified": verified,
+        "replications": R,
+        "seeds": {"correction": int(cfg.seed), "verification": int(planned.seed)},
+        "roster_cost_cny": roster.cost_cny,
+        "roster_paid_head_hours": float((roster.table["heads"] * roster.table["length_h"]).sum()),
+        "plan": _metric_summary(vb),
+        "own_roster": _metric_summary(ob),
+        "difference_plan_minus_own": _paired(vb, ob),
+        "intervals": {
+            "with_target": int(tgt.sum()),
+            "met_plan": int(table["meets"][tgt].sum()),
+            "met_own": int(own_table["meets"][tgt].sum()),
+            "miss_beyond_ci_plan": int(table["misses_beyond_ci"].sum()),
+            "miss_beyond_ci_own": int(own_table["misses_beyond_ci"].sum()),
+            "worst_plan": {"interval": worst, "lost_rate": float(table["lost_rate"][worst]), "ci95": float(table["lost_rate_ci95"][worst])},
+        },
+        "unreachable": unreach_rows,
+        "correction": {"iterations": corr.iterations, "converged": corr.converged},
+        "verification_rounds": rounds,
+        "runs": {**runs, "total": runner.runs},
+        "simulated_s": runner.sim_s,
+        "timings_s": timings,
+        "wall_s": time.perf_counter() - t_start,
+        "messages": messages,
+    }
+    for m in messages:
+        if not m.startswith("target unreachable"):
+            emit("plan: warning: " + m)
+    return Plan(cfg.name, planned, req, roster.table.copy(), ver, summary, corr.log, messages)
+
