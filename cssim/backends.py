@@ -69,10 +69,12 @@ def map_replications(
 def _map_loky(cfg: Config, reps: list[int], on_done: Done | None, fn) -> list[Result]:
     from concurrent.futures import as_completed
 
-    from joblib.externals.loky import get_reusable_executor
+    # joblib's own executor over loky's reusable pool: the pool is one per process, and joblib
+    # (the planner's Parallel, the sweep launcher) expects the instance it set up itself.
+    from joblib.executor import get_memmapping_executor
 
     workers = cfg.runner.workers or os.cpu_count() or 1
-    executor = get_reusable_executor(max_workers=min(workers, len(reps)))
+    executor = get_memmapping_executor(min(workers, len(reps)))
     futures = {executor.submit(fn, cfg, r): i for i, r in enumerate(reps)}
     out: list[Result | None] = [None] * len(reps)
     for fut in as_completed(futures):
