@@ -111,19 +111,20 @@ class HumanPool(_Pool):
             if k < self.low:
                 self.low = k
         else:
-            agent.where = BUSY
-            self.seq += 1
-            agent.seq = self.seq
-            heappush(self.heap, (agent.busy_until, self.seq, agent))
+            self._file_busy(agent)
+
+    def _file_busy(self, agent: Agent) -> None:
+        """Into the heap of typing agents, under a fresh ``seq`` (older entries go stale)."""
+        agent.where = BUSY
+        self.seq += 1
+        agent.seq = self.seq
+        heappush(self.heap, (agent.busy_until, self.seq, agent))
 
     def typing(self, agent: Agent) -> None:
         """The agent's typing queue just grew: an idle agent becomes a typing one."""
         if agent.where == READY:
             self._unready(agent)
-            agent.where = BUSY
-            self.seq += 1
-            agent.seq = self.seq
-            heappush(self.heap, (agent.busy_until, self.seq, agent))
+            self._file_busy(agent)
 
     def promote(self, now: float) -> None:
         """Agents whose typing queue has emptied by ``now`` become idle."""
