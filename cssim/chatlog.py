@@ -90,9 +90,12 @@ def build_log(cfg: Config, rec: Records, replication: int = 0) -> pd.DataFrame:
     left = np.where(lost, deadline, np.nan)
     end_s = np.where(np.isfinite(end_t), end_t, left)
 
-    agents = rec.last_agent
-    agent_pool = np.array([a.pool.name if a is not None else "" for a in agents], dtype=object)
-    agent_id = np.array([f"{a.pool.name}-{a.id}" if a is not None else "" for a in agents], dtype=object)
+    # Who held the chat last, by index into rec.agents (-1: never assigned); names per agent once.
+    last = np.asarray(rec.last_agent, dtype=np.int64)
+    names = np.array([a.pool.name for a in rec.agents] + [""], dtype=object)
+    ids = np.array([f"{a.pool.name}-{a.id}" for a in rec.agents] + [""], dtype=object)
+    agent_pool = names[last]  # -1 picks the trailing ""
+    agent_id = ids[last]
     first_pool = np.asarray(rec.first_pool, dtype=np.int64)
     pool = np.where(responded & (first_pool >= 0), np.array(POOL_NAMES + ("",), dtype=object)[first_pool], agent_pool)
 

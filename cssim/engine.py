@@ -4,8 +4,9 @@
 working; new code should import from :mod:`cssim.model` and its modules.
 """
 
+from cssim.model.chat import Chat
 from cssim.model.conversation import Conversation
-from cssim.model.customers import Customers, draw_customers
+from cssim.model.customers import ChatDraws, Customers, draw_customers
 from cssim.model.funnel import FOLLOWUP, NUDGE, Funnel
 from cssim.model.pools import BOT, BUSY, FT, NOWHERE, POOL_CODES, READY, TEMPS, Agent, BotPool, HumanPool, Routing
 from cssim.model.records import (
@@ -17,6 +18,6 @@ from cssim.model.simulation import Call, Simulation
 __all__ = [
     "ABANDONED", "BOT", "BUSY", "DONE", "DROPPED", "FOLLOWUP", "FT", "INF", "NO_ORDER", "NOWHERE", "NUDGE",
     "OPEN", "PAID_NOW", "POOL_CODES", "READY", "TEMPS", "UNPAID", "UNPAID_NUDGED",
-    "Agent", "BotPool", "Call", "Conversation", "Customers", "Funnel", "HumanPool", "Records", "Routing",
+    "Agent", "BotPool", "Call", "Chat", "ChatDraws", "Conversation", "Customers", "Funnel", "HumanPool", "Records", "Routing",
     "Shifts", "Simulation", "draw_customers",
 ]

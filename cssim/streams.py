@@ -2,8 +2,9 @@
 
 Customers (arrival times and every attribute: type, patience, turns, think times, funnel draws)
 come from streams that staffing never touches, so two sweep points run with the same seed and
-replication see exactly the same customers (common random numbers). Agents' reply times come
-from one stream per pool and are drawn in blocks.
+replication see exactly the same customers (common random numbers). So do reply times: each
+(customer, turn) has its own draw for every pool, made by blocks of customers from a generator
+that depends only on the seed, the replication and the block (:func:`block_stream`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ PURPOSES = (
     "reply_bot",
     "think_extra",
     "midchat_extra",
+    "chats",  # parent of the per-block chat draws (cssim.model.customers.ChatDraws)
+    "tasks",  # follow-up and nudge replies, one per customer, kind and human pool
 )
 
 
@@ -36,6 +39,13 @@ def make_streams(seed: int, replication: int = 0) -> dict[str, np.random.Generat
     """Independent generators for every purpose of replication ``replication`` of ``seed``."""
     root = np.random.SeedSequence(entropy=seed, spawn_key=(replication,))
     return {p: np.random.Generator(np.random.PCG64(s)) for p, s in zip(PURPOSES, root.spawn(len(PURPOSES)))}
+
+
+def block_stream(seed: int, replication: int, block: int) -> np.random.Generator:
+    """The generator of block ``block`` of replication ``replication``'s chat draws: a child of
+    the ``chats`` purpose's seed sequence, so it depends on nothing but the three numbers."""
+    key = (replication, PURPOSES.index("chats"), block)
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=key)))
 
 
 def draw(d: Dist, rng: np.random.Generator, size: int, scale: float = 1.0) -> np.ndarray:
@@ -55,21 +65,3 @@ def draw(d: Dist, rng: np.random.Generator, size: int, scale: float = 1.0) -> np
     if d.dist == "empirical":
         return rng.choice(np.asarray(d.values, dtype=float) * scale, size)
     raise ValueError(f"dist={d.dist!r}: unknown distribution")
-
-
-class BlockSampler:
-    """Draws of one distribution handed out one python float at a time from numpy blocks
-    (a numpy call per draw would cost more than the simulation step that uses it)."""
-
-    __slots__ = ("_dist", "_rng", "_scale", "_block", "_buf")
-
-    def __init__(self, d: Dist, rng: np.random.Generator, scale: float = 1.0, block: int = 16384):
-        self._dist, self._rng, self._scale, self._block = d, rng, scale, block
-        self._buf: list[float] = []
-
-    def next(self) -> float:
-        try:
-            return self._buf.pop()
-        except IndexError:
-            self._buf = draw(self._dist, self._rng, self._block, self._scale).tolist()
-            return self._buf.pop()

@@ -101,24 +101,58 @@ def test_overtime_is_paid_and_reported():
     assert math.isclose(m["cost_total"], m["cost_labor"] + m["cost_overtime"] + m["cost_bot"])
 
 
+def _chat_draws(cfg, seed=5):
+    from cssim.model.customers import BLOCK, ChatDraws
+
+    cust = draw_customers(cfg, make_streams(seed, 0))
+    d = ChatDraws(cfg, seed, 0, cust.turns)
+    return cust, [d.block(b) for b in range((cust.n + BLOCK - 1) // BLOCK)], BLOCK
+
+
 def test_customers_do_not_depend_on_when_the_bot_escalates():
     """Common random numbers (MODEL.md Randomness): sweeping
-    routing.bot_turns_before_escalation must not move any customer's think times or mid-chat
-    patience: gap k of customer c is the same draw whatever the setting."""
+    routing.bot_turns_before_escalation must not move any customer's think times, mid-chat
+    patience or reply times: gap k (and the reply to message k) of customer c is the same draw
+    whatever the setting."""
     draws = {}
     for e in (1, 2, 4):
         cfg = cssim.load_scenario(
             "small_shop_618", [f"routing.bot_turns_before_escalation={e}", "customers.midchat_per_turn=true",
                                "conversation.turns_dist=geometric", "conversation.turns=3"]
         )
-        draws[e] = draw_customers(cfg, make_streams(5, 0))
-    base = draws[1]
-    for e, c in draws.items():
+        draws[e] = _chat_draws(cfg)
+    base, base_blocks, B = draws[1]
+    compared = 0
+    for e, (c, blocks, _) in draws.items():
+        assert np.array_equal(c.turns, base.turns)
         for cid in range(0, base.n, 7):
+            x, y = base_blocks[cid // B], blocks[cid // B]
+            i = cid % B
             k = max(int(base.turns[cid]) - 1, 1)  # the gaps both settings have (turns are the same draws)
-            a = base.think[base.offset[cid]: base.offset[cid] + k]
-            b = c.think[c.offset[cid]: c.offset[cid] + k]
-            assert np.array_equal(a, b), (e, cid)
-            a = base.midpat[base.offset[cid]: base.offset[cid] + k]
-            b = c.midpat[c.offset[cid]: c.offset[cid] + k]
-            assert np.array_equal(a, b), (e, cid)
+            for name in ("think", "midpat"):
+                a = getattr(x, name)[x.gap[i]: x.gap[i] + k]
+                b = getattr(y, name)[y.gap[i]: y.gap[i] + k]
+                assert a.tolist() == b.tolist(), (e, cid, name)
+            for p in range(3):
+                a = x.reply[p][x.rep[i]: x.rep[i] + k + 1]
+                b = y.reply[p][y.rep[i]: y.rep[i] + k + 1]
+                assert a.tolist() == b.tolist(), (e, cid, p)
+            compared += 1
+    assert compared > 300
+
+
+def test_chat_draws_do_not_depend_on_staffing():
+    """Common random numbers across a head-count sweep, and results independent of event order:
+    every (customer, turn) value, including each pool's reply time, is drawn from a stream that
+    depends only on the seed, the replication and the customer's block, never on who is staffed."""
+    cfgs = [
+        cssim.load_scenario("small_shop_618", over)
+        for over in ([], ["staffing.temps.count=0", "staffing.bot.count=0"], ["staffing.ft.count=40"])
+    ]
+    (c0, b0, _), *rest = [_chat_draws(cfg) for cfg in cfgs]
+    for c, blocks, _ in rest:
+        assert np.array_equal(c.arrival, c0.arrival) and np.array_equal(c.task_reply, c0.task_reply)
+        for x, y in zip(b0, blocks):
+            assert x.gap == y.gap and x.rep == y.rep
+            assert x.think.tolist() == y.think.tolist() and x.midpat.tolist() == y.midpat.tolist()
+            assert all(x.reply[p].tolist() == y.reply[p].tolist() for p in range(3))

@@ -16,11 +16,23 @@ class _Logged(Simulation):
         super().__init__(*a, **kw)
         self.log = []
 
-    def _assign(self, agent, cid):
+    def _assign(self, agent, ch):
         now = self.now
         free = {a: (max(a.busy_until, now), a.open) for a in self.agents if a.on_shift and a.open < a.pool.concurrency}
         self.log.append((now, agent, free))
-        super()._assign(agent, cid)
+        super()._assign(agent, ch)
+
+
+class _Escalations(Simulation):
+    """Keeps every escalated chat (the open-chat object) to look at after the run."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.escalations = []
+
+    def _escalate(self, ch):
+        self.escalations.append(ch)
+        super()._escalate(ch)
 
 
 def test_agents_coming_on_shift_take_the_queue_by_the_routing_pick():
@@ -55,11 +67,12 @@ def test_escalated_customer_leaves_at_its_deadline_even_if_no_human_comes():
         ["routing.policy=bot_first", "routing.bot_resolve_prob=0.3", "followup.include_drops=true",
          "staffing.ft.shifts=[{start_h: 0, end_h: 2}, {start_h: 9, end_h: 20}]"],
     )
-    sim = Simulation(cfg, seed=1)
+    sim = _Escalations(cfg, seed=1)
     rec = sim.run()
+    assert len(sim.escalations) > 50
     waiting_past_deadline = [
-        c for c in range(sim.n)
-        if rec.escalated[c] and rec.end[c] == OPEN and sim.agent_of[c] is None and sim.deadline[c] <= rec.horizon_s
+        ch.cid for ch in sim.escalations
+        if rec.end[ch.cid] == OPEN and ch.agent is None and ch.dl <= rec.horizon_s
     ]
     assert waiting_past_deadline == []
     assert sum(1 for c in range(sim.n) if rec.escalated[c] and rec.end[c] == DROPPED) > 50

@@ -27,7 +27,7 @@ from cssim.analytic import erlang_a
 from cssim.plan.correct import correct
 from cssim.plan.replicate import Runner
 from cssim.plan.requirements import queue_model, starting_requirement
-from tests.test_plan_requirements import RATES, exact_minimum, exact_profit_heads, stepped_erlang_a
+from test_plan_requirements import RATES, exact_minimum, exact_profit_heads, stepped_erlang_a
 
 THEORY = ["plan.shift_lengths_h=[4]", "plan.start_step_h=4", "plan.replications=12", "plan.correction_replications=12", "plan.max_iterations=10"]
 

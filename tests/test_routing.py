@@ -29,6 +29,11 @@ class Checked(Simulation):
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.checked = {"human": 0, "bot": 0, "bot_while_human_free": 0, "queued": 0}
+        self.got = {}  # customer -> the agent its chat was assigned to
+
+    def _assign(self, agent, ch):
+        self.got.setdefault(ch.cid, agent)
+        super()._assign(agent, ch)
 
     def _brute(self):
         now = self.now
@@ -44,10 +49,9 @@ class Checked(Simulation):
     def _arrive(self, cid: int) -> None:
         best, start = self._brute()
         bot = self._free_bot()
-        before = self.agent_of[cid]
-        assert before is None
+        assert cid not in self.got
         super()._arrive(cid)
-        agent = self.agent_of[cid]
+        agent = self.got.get(cid)
         takeover = self.cfg.routing.takeover_s
         if agent is None:
             assert not best and bot is None, "queued while a slot was free"

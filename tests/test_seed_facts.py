@@ -90,8 +90,12 @@ def test_common_random_numbers_same_customers_at_every_staffing_level():
     """Arrivals and customer attributes come from streams staffing never touches."""
     a = Simulation(cssim.load_scenario("semir_double11_2016", ["staffing.temps.count=0"]), seed=4)
     b = Simulation(cssim.load_scenario("semir_double11_2016", ["staffing.temps.count=1500", "routing.policy=bot_first"]), seed=4)
-    for field in ("arrival", "patience", "turns", "think", "midpat", "u_order", "order_value", "presale", "silent"):
+    for field in ("arrival", "patience", "turns", "u_order", "order_value", "presale", "silent", "task_reply"):
         assert np.array_equal(getattr(a.cust, field), getattr(b.cust, field)), field
+    for blk in (0, 7, 100):  # per-turn draws: think, mid-chat patience, every pool's replies
+        x, y = a.draws.block(blk), b.draws.block(blk)
+        assert x.think.tolist() == y.think.tolist() and x.midpat.tolist() == y.midpat.tolist()
+        assert [r.tolist() for r in x.reply] == [r.tolist() for r in y.reply]
     c = Simulation(cssim.load_scenario("semir_double11_2016"), seed=4, replication=1)
     assert not np.array_equal(a.cust.arrival[:100], c.cust.arrival[:100])
 

@@ -1,6 +1,8 @@
 """The simulation model, one room per concept (see each module's docstring for its semantics):
 
-* :mod:`~cssim.model.customers` — what is drawn before the clock starts;
+* :mod:`~cssim.model.customers` — what chance decides: customers up front, each chat's per-turn
+  draws by blocks when first needed;
+* :mod:`~cssim.model.chat` — a chat while it is open (the state its turns need);
 * :mod:`~cssim.model.pools` — agents, slots, the backlog-aware routing pick;
 * :mod:`~cssim.model.conversation` — turns, a human's typing queue, a bot chat computed whole;
 * :mod:`~cssim.model.funnel` — orders, payment, follow-ups, nudges;

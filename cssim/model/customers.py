@@ -1,34 +1,42 @@
-"""Customers: everything about the inquiries that is drawn before the clock starts.
+"""Customers: everything about the inquiries that chance decides, independent of staffing.
 
 One replication's customers are rows of arrays (:class:`Customers`), drawn up front by
-:func:`draw_customers`, each purpose from its own random stream (:mod:`cssim.streams`). None of
-it depends on staffing or routing, so every point of a sweep sees the same customers for the
-same seed and replication (common random numbers). Times are seconds on the simulation clock:
+:func:`draw_customers`, each purpose from its own random stream (:mod:`cssim.streams`):
 
-* ``arrival``: when the inquiry arrives (sorted; non-homogeneous Poisson, MODEL.md step 1);
-* ``patience``: how long after arrival the first reply may *start* before the customer has left;
+* ``arrival``: when the inquiry arrives (s, sorted; non-homogeneous Poisson, MODEL.md step 1);
+* ``patience``: how long after arrival the first reply may *start* before the customer has left (s);
 * ``turns``: customer messages in the chat, each answered by one reply;
-* ``think``: the customer's think time after reply ``k`` before writing message ``k + 1``;
-* ``midpat``: the mid-chat patience of message ``k + 1`` (from the instant it is written);
-* ``u_*``: uniform draws in [0, 1) the funnel and the bot compare with their probabilities.
+* ``u_*``: uniform draws in [0, 1) the funnel and the bot compare with their probabilities;
+* ``task_reply``: the reply time (s) of a follow-up and of a nudge, per human pool.
+
+A chat's own per-turn values are drawn when its first reply is due, by blocks of ``BLOCK``
+customers (:class:`ChatDraws`): the think time after reply ``k`` (s), the mid-chat patience of
+message ``k + 1`` (s) and the reply time (s) to message ``k`` for *every* pool, so a turn's reply
+takes the same time whichever agent of a pool types it and whenever (common random numbers
+across staffing, results independent of event order). A block's generator depends only on the
+seed, the replication and the block; a block lives while a chat of it is open, so memory holds
+the draws of the open chats, not of the whole horizon.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
 
 from cssim.arrivals import arrival_times, forecast_multiplier
 from cssim.config import Config
-from cssim.streams import draw
+from cssim.streams import block_stream, draw
+
+POOLS = ("ft", "temps", "bot")  # pool codes 0, 1, 2 (cssim.model.pools)
+BLOCK = 1024  # customers per block of chat draws
 
 
 @dataclass
 class Customers:
     """Every customer of one replication, drawn before the clock starts (independent of
-    staffing). Times in seconds. ``think``/``midpat`` are flat arrays; customer ``c``'s entry
-    for the gap after its reply ``k`` (1-based) is at ``offset[c] + k - 1``."""
+    staffing). Times in seconds."""
 
     arrival: np.ndarray
     presale: np.ndarray
@@ -36,15 +44,13 @@ class Customers:
     silent: np.ndarray
     patience: np.ndarray
     turns: np.ndarray
-    offset: np.ndarray
-    think: np.ndarray
-    midpat: np.ndarray
     u_order: np.ndarray
     u_pay_now: np.ndarray
     u_pay_later: np.ndarray
     u_followup: np.ndarray
     u_bot: np.ndarray
     order_value: np.ndarray
+    task_reply: np.ndarray  # (2 human pools, 2 kinds: follow-up, nudge, customers), s
     multiplier: float
 
     @property
@@ -52,28 +58,8 @@ class Customers:
         return int(self.arrival.size)
 
 
-def _gap_values(
-    base: np.ndarray, extra_cols: list[np.ndarray], base_n: np.ndarray, need: np.ndarray, offset: np.ndarray
-) -> np.ndarray:
-    """Flat per-gap values: customer ``c``'s ``need[c]`` gaps start at ``offset[c]``; the first
-    ``base_n[c]`` come from ``base`` (in customer order), the rest from the extra columns."""
-    out = np.empty(int(need.sum()))
-    base_off = np.concatenate([[0], np.cumsum(base_n)[:-1]]).astype(np.int64)
-    out[np.repeat(offset - base_off, base_n) + np.arange(int(base_n.sum()))] = base
-    for j, col in enumerate(extra_cols):
-        m = need - base_n > j
-        out[offset[m] + base_n[m] + j] = col[m]
-    return out
-
-
 def draw_customers(cfg: Config, streams: dict[str, np.random.Generator]) -> Customers:
-    """All customers' arrival instants and attributes, each purpose from its own stream.
-
-    Every draw is independent of staffing and routing (common random numbers across a sweep):
-    a chat's own gaps (turns - 1 think times and mid-chat patiences) come first; an escalated
-    chat that the hand-over makes longer than drawn takes its extra gaps from separate streams,
-    drawn column by column (extra gap j of every customer), so customer ``c``'s values do not
-    move when ``routing.bot_turns_before_escalation`` does."""
+    """All customers' arrival instants and attributes, each purpose from its own stream."""
     mult = forecast_multiplier(cfg, streams["forecast"])
     arrival = arrival_times(cfg, streams["arrivals"], mult)
     n = arrival.size
@@ -82,33 +68,19 @@ def draw_customers(cfg: Config, streams: dict[str, np.random.Generator]) -> Cust
     conv = cfg.conversation
     rt = streams["turns"]
     if conv.turns_dist == "constant":
-        turns = np.full(n, int(conv.turns), dtype=np.int64)
+        turns = np.full(n, int(conv.turns), dtype=np.int32)
     elif conv.turns_dist == "geometric":
-        turns = rt.geometric(1.0 / conv.turns, n).astype(np.int64)  # support 1, 2, ...; mean = turns
+        turns = rt.geometric(1.0 / conv.turns, n).astype(np.int32)  # support 1, 2, ...; mean = turns
     else:
-        turns = 1 + rt.poisson(conv.turns - 1.0, n).astype(np.int64)
-    base_n = turns - 1
-    # An escalated chat has at least escalate_at gaps: the hand-over message follows the bot's
-    # last reply, and the human answers at least that one more turn.
-    escalate_at = cfg.routing.bot_turns_before_escalation
-    need = np.maximum(base_n, escalate_at)
-    offset = np.concatenate([[0], np.cumsum(need)[:-1]]).astype(np.int64) if n else np.zeros(0, np.int64)
-    n_extra = int((need - base_n).max()) if n else 0
-    think = _gap_values(
-        draw(conv.think_s, streams["think"], int(base_n.sum())),
-        [draw(conv.think_s, streams["think_extra"], n) for _ in range(n_extra)],
-        base_n, need, offset,
-    )
-    if c.midchat_per_turn:
-        midpat = _gap_values(
-            draw(c.midchat_patience, streams["midchat"], int(base_n.sum())),
-            [draw(c.midchat_patience, streams["midchat_extra"], n) for _ in range(n_extra)],
-            base_n, need, offset,
-        )
-    else:
-        midpat = np.repeat(draw(c.midchat_patience, streams["midchat"], n), need)
+        turns = 1 + rt.poisson(conv.turns - 1.0, n).astype(np.int32)
     f = streams["funnel"]
     uf = f.random((5, n))
+    tasks = np.empty((2, 2, n))
+    ts = streams["tasks"]
+    for i, name in enumerate(POOLS[:2]):
+        p = getattr(cfg.staffing, name)
+        for kind in range(2):
+            tasks[i, kind] = draw(p.reply_s, ts, n, 1.0 / p.speed)
     return Customers(
         arrival=arrival,
         presale=u[0] < c.presale_share,
@@ -116,15 +88,104 @@ def draw_customers(cfg: Config, streams: dict[str, np.random.Generator]) -> Cust
         silent=u[2] < c.silent_share,
         patience=draw(c.patience, streams["patience"], n),
         turns=turns,
-        offset=offset,
-        think=think,
-        midpat=midpat,
         u_order=uf[0],
         u_pay_now=uf[1],
         u_pay_later=uf[2],
         u_followup=uf[3],
         u_bot=uf[4],
         order_value=draw(cfg.funnel.order_value, f, n),
+        task_reply=tasks,
         multiplier=mult,
     )
 
+
+class Block:
+    """The chat draws of customers ``[first, first + BLOCK)``, as memoryviews of float64 arrays
+    (python-float element access without a python list's memory). Customer ``c``'s gap after
+    reply ``k`` (1-based) is ``think[gap[c - first] + k - 1]`` (and ``midpat`` alike); its reply
+    to message ``k`` by pool ``p`` is ``reply[p][rep[c - first] + k - 1]``."""
+
+    __slots__ = ("gap", "rep", "think", "midpat", "reply", "__weakref__")
+
+    def __init__(self, gap, rep, think, midpat, reply):
+        self.gap, self.rep, self.think, self.midpat, self.reply = gap, rep, think, midpat, reply
+
+
+def _layout(base: np.ndarray, extra: list[np.ndarray], base_n: np.ndarray, need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flat per-customer values and each customer's offset: customer ``i``'s ``need[i]`` values
+    start at ``offset[i]``; the first ``base_n[i]`` come from ``base`` (in customer order), the
+    rest from the extra columns (extra value ``j`` of every customer is ``extra[j]``)."""
+    offset = np.zeros(need.size, dtype=np.int64)
+    np.cumsum(need[:-1], out=offset[1:])
+    out = np.empty(int(need.sum()))
+    base_off = np.zeros(base_n.size, dtype=np.int64)
+    np.cumsum(base_n[:-1], out=base_off[1:])
+    out[np.repeat(offset - base_off, base_n) + np.arange(int(base_n.sum()))] = base
+    for j, col in enumerate(extra):
+        m = need - base_n > j
+        out[offset[m] + base_n[m] + j] = col[m]
+    return out, offset
+
+
+class ChatDraws:
+    """Per-(customer, turn) draws, made a block of :data:`BLOCK` customers at a time when a
+    chat of the block first needs them (:meth:`block`).
+
+    Within a block, one generator draws, in this fixed order: every customer's ``turns - 1``
+    think times, mid-chat patiences (one per customer unless ``midchat_per_turn``), replies by
+    ft, temps and bot to its ``turns`` messages; then, column by column, the extra gaps and
+    replies an escalated chat needs when the hand-over makes it longer than drawn (so nothing
+    drawn before moves when ``routing.bot_turns_before_escalation`` does). Every pool's replies
+    are drawn whether or not the pool is staffed, so adding a pool moves no other draw.
+    """
+
+    def __init__(self, cfg: Config, seed: int, replication: int, turns: np.ndarray):
+        self.cfg, self.seed, self.replication = cfg, seed, replication
+        self.turns = turns
+        self.escalate_at = cfg.routing.bot_turns_before_escalation
+        self._live: weakref.WeakValueDictionary[int, Block] = weakref.WeakValueDictionary()
+        self._recent: list[Block | None] = [None, None]  # keeps the newest blocks alive between chats
+        self.made = 0  # blocks drawn (a block all of whose chats ended is drawn again if needed)
+
+    def block(self, b: int) -> Block:
+        """Block ``b``, drawn now unless a live chat still holds it."""
+        blk = self._live.get(b)
+        if blk is None:
+            blk = self._live[b] = self._make(b)
+            self._recent = [self._recent[1], blk]
+        return blk
+
+    def _make(self, b: int) -> Block:
+        cfg = self.cfg
+        conv, cust = cfg.conversation, cfg.customers
+        rng = block_stream(self.seed, self.replication, b)
+        turns = self.turns[b * BLOCK:(b + 1) * BLOCK].astype(np.int64)
+        m = turns.size
+        base_n = turns - 1
+        need = np.maximum(base_n, self.escalate_at)  # gaps: an escalated chat has >= escalate_at
+        n_extra = int((need - base_n).max()) if m else 0
+        nb = int(base_n.sum())
+        think = draw(conv.think_s, rng, nb)
+        per_turn = cust.midchat_per_turn
+        mid = draw(cust.midchat_patience, rng, nb if per_turn else m)
+        pools = [getattr(cfg.staffing, p) for p in POOLS]
+        nt = int(turns.sum())
+        reply = [draw(p.reply_s, rng, nt, 1.0 / p.speed) for p in pools]
+        extra_think, extra_mid, extra_reply = [], [], [[] for _ in pools]
+        for _ in range(n_extra):
+            extra_think.append(draw(conv.think_s, rng, m))
+            if per_turn:
+                extra_mid.append(draw(cust.midchat_patience, rng, m))
+            for j, p in enumerate(pools):
+                extra_reply[j].append(draw(p.reply_s, rng, m, 1.0 / p.speed))
+        think, gap = _layout(think, extra_think, base_n, need)
+        if per_turn:
+            mid, _ = _layout(mid, extra_mid, base_n, need)
+        else:
+            mid = np.repeat(mid, need)
+        reps = []
+        for j in range(len(pools)):
+            r, rep = _layout(reply[j], extra_reply[j], turns, need + 1)
+            reps.append(memoryview(r))
+        self.made += 1
+        return Block(gap.tolist(), rep.tolist(), memoryview(think), memoryview(mid), reps)

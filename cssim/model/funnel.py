@@ -12,6 +12,9 @@
   ``followup.conversion_prob``; a nudged order pays with ``nudged_pay_prob`` (read by the metrics).
 * Idle humans are found through ``idle_heap``: humans by a lower bound of when their typing
   queue empties (s), each at most once, re-keyed lazily when popped.
+* A follow-up falls due a fixed time after the chat ends, a nudge a fixed time after the order:
+  each kind's due times come in the order they were set, so each waits in a FIFO (``due``), not
+  on the calendar; the simulation's loop takes the earliest front (:meth:`Funnel._next_due`).
 """
 
 from __future__ import annotations
@@ -50,6 +53,10 @@ class Funnel:
         self.nudge_window = cfg.nudge.window_min * 60.0
         self.tasks_on = self.followup_on or self.nudge_on
         self.tasks: deque[tuple[int, int, float]] = deque()  # (kind, customer, expires)
+        # Tasks not yet due, per kind: (due instant, customer), due instants non-decreasing.
+        self.due: tuple[deque[tuple[float, int]], deque[tuple[float, int]]] = (deque(), deque())
+        self.t_due = math.inf  # the earliest due instant of either FIFO
+        self.dues = 0  # tasks that fell due (counted with the events)
         # Humans by (lower bound of) the instant their typing queue empties: the first with a
         # key <= now and nothing queued is idle. Each agent is in it at most once; keys are
         # refreshed lazily when popped. Only kept when follow-ups or nudges are on.
@@ -66,13 +73,36 @@ class Funnel:
         return max(0.0, 1.0 - excess / self.delay_scale)
 
     def _place_order(self, cid: int) -> None:
-        self.order_t[cid] = self.now
+        rw = self.rw
+        rw.order_t[cid] = self.now
         if self.u_pay_now[cid] < self.pay_now_prob:
-            self.order[cid] = PAID_NOW
+            rw.order[cid] = PAID_NOW
             return
-        self.order[cid] = UNPAID
+        rw.order[cid] = UNPAID
         if self.nudge_on and not self.returning[cid]:
-            self._at(self.now + self.nudge_after, self._task_due, (NUDGE, cid))
+            self._later(NUDGE, self.now + self.nudge_after, cid)
+
+    def _followup_later(self, cid: int) -> None:
+        self._later(FOLLOWUP, self.now + self.followup_after, cid)
+
+    def _later(self, kind: int, t: float, cid: int) -> None:
+        """A task of ``kind`` for customer ``cid`` falls due at ``t`` (s)."""
+        self.due[kind].append((t, cid))
+        if t < self.t_due:
+            self.t_due = t
+
+    def _next_due(self) -> None:
+        """The earliest task due (at ``self.now == self.t_due``; follow-ups first on a tie)
+        joins the task queue, and idle humans take tasks."""
+        fu, nu = self.due
+        q = fu if fu and (not nu or fu[0][0] <= nu[0][0]) else nu
+        _, cid = q.popleft()
+        kind = FOLLOWUP if q is fu else NUDGE
+        self.t_due = min(fu[0][0] if fu else math.inf, nu[0][0] if nu else math.inf)
+        self.dues += 1
+        window = self.followup_window if kind == FOLLOWUP else self.nudge_window
+        self.tasks.append((kind, cid, self.now + window))
+        self._work_tasks()
 
     # ---------------------------------------------------------------- follow-ups and nudges
     def _track(self, agent: Agent) -> None:
@@ -93,12 +123,6 @@ class Funnel:
                 return a
             self._track(a)  # got more work since: re-key it
         return None
-
-    def _task_due(self, ev: Call) -> None:
-        kind, cid = ev.value
-        window = self.followup_window if kind == FOLLOWUP else self.nudge_window
-        self.tasks.append((kind, cid, self.now + window))
-        self._work_tasks()
 
     def _task_wake(self, ev: Call) -> None:
         self.task_wake_pending = False
@@ -125,16 +149,16 @@ class Funnel:
     def _do_task(self, agent: Agent, kind: int, cid: int) -> None:
         now = self.now
         pool = agent.pool
-        done = now + pool.reply.next()
+        done = now + self.task_reply[pool.code][kind][cid]
         agent.busy_until = done
         if agent.where == READY:
             pool.typing(agent)
         self._busy(agent, now, done)
         self._track(agent)
         if kind == FOLLOWUP:
-            self.followup_done[cid] = True
+            self.rw.followup_done[cid] = True
             if self.u_followup[cid] < self.followup_prob:
-                self.followup_order[cid] = True
+                self.rw.followup_order[cid] = True
                 self._place_order(cid)
         else:
-            self.order[cid] = UNPAID_NUDGED
+            self.rw.order[cid] = UNPAID_NUDGED

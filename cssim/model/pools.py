@@ -21,11 +21,9 @@ from __future__ import annotations
 from collections import deque
 from heapq import heappop, heappush, heapreplace
 
-import numpy as np
-
 from cssim.config import Config
-from cssim.model.records import DROPPED, INF
-from cssim.streams import BlockSampler
+from cssim.model.chat import Chat
+from cssim.model.records import INF
 
 FT, TEMPS, BOT = 0, 1, 2
 POOL_CODES = {"ft": FT, "temps": TEMPS, "bot": BOT}
@@ -56,15 +54,15 @@ class Agent:
 
 
 class _Pool:
-    """What every pool has: its reply-time sampler and its busy-time accounts."""
+    """What every pool has: its code, concurrency and busy-time accounts. (Reply times are the
+    customers' own draws: :class:`cssim.model.customers.ChatDraws`.)"""
 
-    def __init__(self, name: str, cfg: Config, rng: np.random.Generator, nbins: int):
+    def __init__(self, name: str, cfg: Config, nbins: int):
         p = getattr(cfg.staffing, name)
         self.name = name
         self.code = POOL_CODES[name]
         self.concurrency = p.concurrency
         self.conversion = p.conversion
-        self.reply = BlockSampler(p.reply_s, rng, scale=1.0 / p.speed)
         self.busy_s = [0.0] * nbins  # typing seconds (humans) or open-chat seconds (bot) per interval
         self.busy_w = 0.0  # the same, after the warm-up (whatever the interval edges)
         self.overtime_s = 0.0  # busy seconds after the agent stopped taking chats (finishing them)
@@ -85,8 +83,8 @@ class HumanPool(_Pool):
 
     human = True
 
-    def __init__(self, name: str, cfg: Config, rng: np.random.Generator, nbins: int):
-        super().__init__(name, cfg, rng, nbins)
+    def __init__(self, name: str, cfg: Config, nbins: int):
+        super().__init__(name, cfg, nbins)
         self.ready: list[dict[Agent, None]] = [{} for _ in range(self.concurrency)]
         self.low = self.concurrency
         self.heap: list[tuple[float, int, Agent]] = []
@@ -200,8 +198,8 @@ class BotPool(_Pool):
 
     human = False
 
-    def __init__(self, name: str, cfg: Config, rng: np.random.Generator, nbins: int):
-        super().__init__(name, cfg, rng, nbins)
+    def __init__(self, name: str, cfg: Config, nbins: int):
+        super().__init__(name, cfg, nbins)
         self.free: list[dict[Agent, None]] = [{} for _ in range(self.concurrency)]
         self.low = self.concurrency
 
@@ -260,11 +258,11 @@ class Routing:
     a human). ``start`` is set by :meth:`_best_human`: when the picked human can start (s).
     """
 
-    def _init_routing(self, cfg: Config, streams: dict[str, np.random.Generator], nbins: int) -> None:
+    def _init_routing(self, cfg: Config, nbins: int) -> None:
         self.pools = {
-            "ft": HumanPool("ft", cfg, streams["reply_ft"], nbins),
-            "temps": HumanPool("temps", cfg, streams["reply_temps"], nbins),
-            "bot": BotPool("bot", cfg, streams["reply_bot"], nbins),
+            "ft": HumanPool("ft", cfg, nbins),
+            "temps": HumanPool("temps", cfg, nbins),
+            "bot": BotPool("bot", cfg, nbins),
         }
         self.humans = [self.pools[p] for p in ("ft", "temps") if self.groups[p]]  # ft first: ties go to full-time
         self.bot = self.pools["bot"] if self.groups["bot"] else None
@@ -274,8 +272,8 @@ class Routing:
         self.policy = policy
         self.takeover = cfg.routing.takeover_s
         self.esc_priority = cfg.routing.escalation_priority
-        self.q_new: deque[int] = deque()  # waiting for a first reply
-        self.q_esc: deque[int] = deque()  # escalated by the bot, waiting for a human
+        self.q_new: deque[Chat] = deque()  # waiting for a first reply
+        self.q_esc: deque[Chat] = deque()  # escalated by the bot, waiting for a human
 
     def _best_human(self) -> Agent | None:
         """The on-shift human with a free slot who can start a reply soonest, or None; sets
@@ -284,7 +282,9 @@ class Routing:
         now = self.now
         best, k = None, 1 << 30
         for pool in self.humans:
-            pool.promote(now)
+            heap = pool.heap
+            if heap and heap[0][0] <= now:
+                pool.promote(now)
             low = pool.low
             if low < pool.concurrency and low < k:
                 best, k = pool, low
@@ -304,41 +304,42 @@ class Routing:
 
     def _arrive(self, cid: int) -> None:
         """A new inquiry is routed by the policy (MODEL.md step 2), or waits in the shop queue."""
+        now = self.now
+        ch = Chat(cid, now, now + self.patience[cid], self.turns[cid])
         policy = self.policy
         if policy == "bot_first":
             agent = self._free_bot() or self._best_human()
         else:
             agent = self._best_human()
             # human_first: the bot takes over when no human could start within takeover_s.
-            if policy == "human_first" and (agent is None or self.start - self.now > self.takeover):
+            if policy == "human_first" and (agent is None or self.start - now > self.takeover):
                 agent = self._free_bot() or agent
         if agent is None:
-            self.q_new.append(cid)
+            self.q_new.append(ch)
         else:
-            self._assign(agent, cid)
+            self._assign(agent, ch)
 
-    def _next_waiting(self, human: bool) -> int | None:
+    def _next_waiting(self, human: bool) -> Chat | None:
         """Pop the next live customer for a freed slot, dropping lazily those who left."""
         now = self.now
-        dl = self.deadline
         q_esc, q_new = self.q_esc, self.q_new
         silent = self.silent
         while human and q_esc:
             if not self.esc_priority:
                 # Plain FIFO across both queues: compare with the oldest *live* new inquiry.
-                while q_new and dl[q_new[0]] < now and not silent[q_new[0]]:
+                while q_new and q_new[0].dl < now and not silent[q_new[0].cid]:
                     q_new.popleft()
-                if q_new and self.msg_t[q_esc[0]] > self.arrival[q_new[0]]:
+                if q_new and q_esc[0].t > q_new[0].t:
                     break
-            cid = q_esc.popleft()
-            if self.end[cid] == DROPPED:
+            ch = q_esc.popleft()
+            if ch.k == 0:
                 continue  # left at its deadline while waiting (see _esc_deadline)
-            return cid
+            return ch
         while q_new:
-            cid = q_new.popleft()
-            if dl[cid] < now and not silent[cid]:
+            ch = q_new.popleft()
+            if ch.dl < now and not silent[ch.cid]:
                 continue  # a visible abandoner closed the chat: lost, skipped at no cost
-            return cid  # live, or a silent abandoner an agent will still type to
+            return ch  # live, or a silent abandoner an agent will still type to
         return None
 
     def _drain_queue(self) -> None:
@@ -349,17 +350,17 @@ class Routing:
             bot = self._free_bot()
             if human is None and bot is None:
                 return
-            cid = self._next_waiting(human is not None)
-            if cid is None:
+            ch = self._next_waiting(human is not None)
+            if ch is None:
                 return
             if human is None or (
-                self.turn[cid] == 1
+                not ch.esc
                 and bot is not None
                 and (self.policy == "bot_first" or self.start - self.now > self.takeover)
             ):
-                self._assign(bot, cid)
+                self._assign(bot, ch)
             else:
-                self._assign(human, cid)
+                self._assign(human, ch)
 
     def _fill(self, agent: Agent) -> None:
         """Give an agent whose slot just freed waiting customers up to its concurrency. (While
@@ -367,22 +368,24 @@ class Routing:
         pool = agent.pool
         human = pool.human
         while agent.open < pool.concurrency:
-            cid = self._next_waiting(human)
-            if cid is None:
+            ch = self._next_waiting(human)
+            if ch is None:
                 return
-            self._assign(agent, cid)
+            self._assign(agent, ch)
 
-    def _assign(self, agent: Agent, cid: int) -> None:
+    def _assign(self, agent: Agent, ch: Chat) -> None:
+        """The chat takes one of the agent's slots (its first agent, or a human after the bot)."""
         pool = agent.pool
         pool.occupy(agent)
-        self.agent_of[cid] = agent
-        if self.assigned[cid] == INF:
-            self.assigned[cid] = self.now
-        self.last_agent[cid] = agent
+        ch.agent = agent
+        if ch.blk is None:
+            self._bind(ch)
+        ch.rp = ch.blk.reply[pool.code]
+        self.rw.last_agent[ch.cid] = agent.id
         if pool is self.bot:
-            self._bot_chat(agent, cid)
+            self._bot_chat(agent, ch)
         else:
-            self._reply(agent, cid)
+            self._reply(agent, ch)
             if agent.open < pool.concurrency:
                 pool.place(agent, self.now)
 
@@ -390,4 +393,3 @@ class Routing:
         agent.pool.vacate(agent, self.now)
         if agent.on_shift and (self.q_new or self.q_esc):
             self._fill(agent)
-
