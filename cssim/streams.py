@@ -16,6 +16,8 @@ import numpy as np
 from cssim.config import Dist
 
 # The order is part of the reproducibility contract: append new purposes, never reorder.
+# (think, midchat, reply_* and *_extra are no longer drawn from: per-turn values come from the
+# per-block "chats" streams since issue 11. They stay so that later purposes keep their streams.)
 PURPOSES = (
     "forecast",
     "arrivals",
