@@ -21,7 +21,6 @@ again on an existing folder: ``cssim aggregate multirun/NAME/DATE``.
 
 from __future__ import annotations
 
-import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from omegaconf import OmegaConf
 
 from cssim.io import write_csv, write_parquet, write_png
 from cssim.metrics import DIAGNOSTICS, METRICS, UNITS
+from cssim.schema import expand_sweep  # noqa: F401  (its home was here; the command line checks sweeps without this module)
 
 
 @dataclass
@@ -246,19 +246,3 @@ def intraday_chart(intervals: pd.DataFrame, title: str):
     for ax in axes:
         ax.grid(alpha=0.3)
     return fig
-
-
-def expand_sweep(overrides: list[str]) -> list[list[str]]:
-    """Every combination of a sweep's overrides (``k=1,2 j=a,b`` gives four lists), in
-    hydra's basic-sweeper order."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    parsed = OverridesParser.create().parse_overrides(overrides)
-    choices = []
-    for o in parsed:
-        key = o.get_key_element()
-        if o.is_sweep_override():
-            choices.append([f"{key}={v}" for v in o.sweep_string_iterator()])
-        else:
-            choices.append([o.input_line])
-    return [list(c) for c in itertools.product(*choices)]
