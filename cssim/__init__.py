@@ -30,20 +30,23 @@ __all__ = ["Config", "METRICS", "Plan", "Result", "load_scenario", "plan", "simu
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-    elif not name.startswith("__"):
-        # A submodule (cssim.plan, cssim.sweep, ...): ``import cssim`` used to import most of
-        # them as a side effect, so ``cssim.<module>`` keeps working without its own import.
+def _lazy(package: str, name: str, homes: dict[str, str]):
+    """Attribute ``name`` of ``package``, imported now: from the module ``homes`` names for it,
+    or else the submodule ``package.name`` (``import cssim`` used to import most modules as a
+    side effect, so ``cssim.sweep`` and the like keep working without their own import)."""
+    if name in homes:
+        return getattr(importlib.import_module(homes[name]), name)
+    if not name.startswith("__"):
         try:
-            value = importlib.import_module(f"{__name__}.{name}")
+            return importlib.import_module(f"{package}.{name}")
         except ModuleNotFoundError as e:
-            if e.name != f"{__name__}.{name}":
+            if e.name != f"{package}.{name}":
                 raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+
+def __getattr__(name: str):
+    value = _lazy(__name__, name, _LAZY)
     globals()[name] = value
     return value
 

@@ -18,7 +18,6 @@ The planner (scipy, pandas) is imported on first use, so ``cssim plan`` can refu
 argument without loading it.
 """
 
-import importlib
 import sys
 import types
 
@@ -35,18 +34,10 @@ class _CallablePackage(types.ModuleType):
         return plan(*args, **kwargs)
 
     def __getattr__(self, name: str):
-        # Plan and plan come from the planner; any other name is a submodule (cssim.plan.cover).
-        if name in __all__:
-            value = getattr(importlib.import_module(f"{__name__}.planner"), name)
-        elif name.startswith("__"):
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        else:
-            try:
-                value = importlib.import_module(f"{__name__}.{name}")
-            except ModuleNotFoundError as e:
-                if e.name != f"{__name__}.{name}":
-                    raise
-                raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        # Plan and plan from the planner, any other name a submodule (cssim.plan.cover).
+        from cssim import _lazy
+
+        value = _lazy(__name__, name, {"Plan": f"{__name__}.planner", "plan": f"{__name__}.planner"})
         setattr(self, name, value)
         return value
 
