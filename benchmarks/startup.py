@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import emit, median, table
+from common import emit, median, side_by_side, table
 
 # The console script's own code (``cssim`` as pip installs it), run from a checkout.
 ENTRY = "import sys; from cssim.cli import main; sys.argv[0] = 'cssim'; sys.exit(main())"
@@ -84,14 +84,8 @@ def same_outputs(a: Path, b: Path) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=7, help="fresh processes per case and version to take the median of")
-    ap.add_argument("--baseline", help="another cssim checkout to run side by side (interleaved)")
-    ap.add_argument("--out", help="also write the markdown table to this file")
-    args = ap.parse_args()
-    here = str(Path(__file__).resolve().parent.parent)
-    versions = {"this checkout": here}
-    if args.baseline:
-        versions["baseline"] = str(Path(args.baseline).resolve())
+    args, versions = side_by_side(ap, 7, "fresh processes per case and version to take the median of")
+    here = versions["this checkout"]
     work = Path(tempfile.mkdtemp(prefix="cssim-startup-"))
     try:
         source = work / "source"
