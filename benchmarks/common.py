@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import platform
 import statistics
 import sys
@@ -40,3 +41,17 @@ def emit(title: str, body: str, out: str | None) -> None:
     print(text)
     if out:
         Path(out).write_text(text)
+
+
+def side_by_side(ap: argparse.ArgumentParser, runs: int, runs_help: str) -> tuple[argparse.Namespace, dict[str, str]]:
+    """Add ``--runs``, ``--baseline`` and ``--out`` to ``ap`` and parse the command line; returns
+    the arguments and the checkouts to run, ``{"this checkout": path, "baseline": path}`` (the
+    baseline only when given), this checkout being the one this script is in."""
+    ap.add_argument("--runs", type=int, default=runs, help=runs_help)
+    ap.add_argument("--baseline", help="another cssim checkout to run side by side (interleaved)")
+    ap.add_argument("--out", help="also write the markdown table to this file")
+    args = ap.parse_args()
+    versions = {"this checkout": str(Path(__file__).resolve().parent.parent)}
+    if args.baseline:
+        versions["baseline"] = str(Path(args.baseline).resolve())
+    return args, versions

@@ -48,9 +48,11 @@ from cssim.config import DELAY_EFFECTS, DISTRIBUTIONS, POLICIES, TURN_DISTS, Con
 from cssim.cluster import launcher_problem, prepare_cli_env
 from cssim.io import os_error_line, unique_run_dir, write_atomic
 from cssim.paths import config_dir
-from cssim.runner import kpi_table, run_replications, write_run
-from cssim.schema import compose_config, one_line, prepare_overrides, register, scenario_names, to_config
-from cssim.sweep import aggregate, expand_sweep
+from cssim.schema import compose_config, expand_sweep, one_line, prepare_overrides, register, scenario_names, to_config
+
+# The engine (cssim.runner) and the sweep tables and charts (cssim.sweep: pandas, matplotlib)
+# are imported where a job runs or a sweep is aggregated, not here: --help and a refused
+# argument answer without them (tests/test_startup.py keeps it so).
 
 # What the hydra job tells main(): whether a sweep point or the single run failed, and how.
 _STATUS: dict = {"failed": False, "status": 1, "done": False}
@@ -231,6 +233,8 @@ class AggregateCallback(Callback):
     """After all sweep jobs (whatever launcher ran them): tables and charts at the sweep root."""
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        from cssim.sweep import aggregate
+
         root = Path(config.hydra.sweep.dir)
         try:
             report = aggregate(root)
@@ -278,6 +282,8 @@ def _job(cfg: DictConfig) -> None:
     if multirun:
         _watch_parent()
     label = f"#{hc.job.num} " + " ".join(overrides) if multirun else "cssim"
+    from cssim.runner import kpi_table, run_replications, write_run
+
     try:
         config = to_config(cfg)
         results = run_replications(config, label=label)
@@ -310,6 +316,8 @@ def _job(cfg: DictConfig) -> None:
 def _aggregate_command(args: list[str]) -> int:
     if len(args) != 1 or args[0].startswith("-"):
         _error("usage: cssim aggregate SWEEP_FOLDER")
+    from cssim.sweep import aggregate
+
     try:
         report = aggregate(Path(args[0]))
     except ValueError as e:
@@ -332,6 +340,8 @@ def _interrupted(multirun: bool) -> int:
         return INTERRUPTED
     root = Path(folder).resolve()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # aggregating takes a second: let it finish
+    from cssim.sweep import aggregate
+
     try:
         report = aggregate(root)
     except ValueError:

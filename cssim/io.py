@@ -20,9 +20,10 @@ import secrets
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # only for annotations: importing pandas costs ~0.4 s
+    import pandas as pd
 
 #: How a run folder's time stamp is written (sub-second, so folders sort in creation order).
 STAMP_FORMAT = "%Y-%m-%d_%H-%M-%S"

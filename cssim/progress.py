@@ -82,7 +82,7 @@ class SweepProgress(Callback):
         return {**self.__dict__, "_bar": None}
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        from cssim.sweep import expand_sweep
+        from cssim.schema import expand_sweep
 
         try:
             self._total = len(expand_sweep([str(o) for o in config.hydra.overrides.task]))

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cssim.charts import subplots
 from cssim.io import write_atomic
 
 #: The KPIs a planner reads first: (metric, label, display scale, display unit).
@@ -115,25 +116,14 @@ def _frame_table(df: pd.DataFrame, max_rows: int = 200) -> str:
 
 
 def _png(fig) -> str:
+    """A figure (:func:`cssim.charts.subplots`: no pyplot, nothing to close) as base64 PNG."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def _img(b64: str, alt: str) -> str:
     return f'<figure><img class="chart" alt="{html.escape(alt)}" src="data:image/png;base64,{b64}"><figcaption>{html.escape(alt)}</figcaption></figure>'
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 # --------------------------------------------------------------------------------------------
@@ -326,6 +316,24 @@ def _find(df: pd.DataFrame, *names: str) -> str | None:
     return None
 
 
+def _by_interval(page: Page, heading: str, table: pd.DataFrame, x: str | None, draw, ylabel: str, title: str, alt: str) -> None:
+    """A plan's table by interval under ``heading``; first, when ``draw`` is given (it draws the
+    lines on the axes), its chart against column ``x``."""
+    if draw is None:
+        page.sections.append(f"<h2>{heading}</h2>" + _frame_table(table))
+        return
+    fig, ax = subplots(figsize=(10, 3.6))
+    draw(ax)
+    ax.set_xlabel(x)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    page.sections.append(f"<h2>{heading}</h2>" + _img(_png(fig), alt))
+    page.charts += 1
+    page.sections.append(_frame_table(table))
+
+
 def _plan_page(folder: Path) -> Page:
     plan: dict = {}
     if (folder / "plan.yaml").is_file():
@@ -357,7 +365,6 @@ def _plan_page(folder: Path) -> Page:
     if flat:
         page.sections.append("<h2>Summary</h2>" + _table(["item", "value"], [list(f) for f in flat], "kpi"))
 
-    plt = None
     roster = folder / "roster.csv"
     if roster.is_file():
         page.sections.append("<h2>Roster (heads per shift template)</h2>" + _frame_table(pd.read_csv(roster)))
@@ -367,20 +374,14 @@ def _plan_page(folder: Path) -> Page:
         x = _find(req, "start_h", "hour", "interval")
         need = _find(req, "required", "required_heads", "heads_required", "requirement")
         have = _find(req, "planned", "planned_heads", "heads_planned", "rostered")
-        if x and need:
-            plt = plt or _pyplot()
-            fig, ax = plt.subplots(figsize=(10, 3.6))
+
+        def heads(ax) -> None:
             ax.step(req[x], req[need], where="post", label=f"required ({need})")
             if have:
                 ax.step(req[x], req[have], where="post", label=f"planned ({have})")
-            ax.set_xlabel(x)
-            ax.set_ylabel("heads")
-            ax.set_title("Required vs planned heads by interval")
-            ax.grid(alpha=0.3)
-            ax.legend()
-            page.sections.append("<h2>Requirements by interval</h2>" + _img(_png(fig), "Required vs planned heads by interval"))
-            page.charts += 1
-        page.sections.append(("" if x and need else "<h2>Requirements by interval</h2>") + _frame_table(req))
+
+        _by_interval(page, "Requirements by interval", req, x, heads if x and need else None, "heads",
+                     "Required vs planned heads by interval", "Required vs planned heads by interval")
     ver_file = folder / "verification.csv"
     if ver_file.is_file():
         ver = pd.read_csv(ver_file)
@@ -388,9 +389,8 @@ def _plan_page(folder: Path) -> Page:
         lost = _find(ver, "lost_rate", "lost_rate_mean")
         ci = _find(ver, "lost_rate_ci95", "ci95")
         target = _find(ver, "target", "max_lost_rate")
-        if x and lost:
-            plt = plt or _pyplot()
-            fig, ax = plt.subplots(figsize=(10, 3.6))
+
+        def lost_rate(ax) -> None:
             y = ver[lost] * 100
             ax.plot(ver[x], y, marker="o", ms=3, label="simulated lost rate")
             if ci:
@@ -398,14 +398,9 @@ def _plan_page(folder: Path) -> Page:
                 ax.fill_between(ver[x], y - hw, y + hw, alpha=0.25, label="95% CI")
             tgt = ver[target] * 100 if target else pd.Series(100 * float(summary.get("max_lost_rate", plan.get("plan", {}).get("max_lost_rate", 0.03))), index=ver.index)
             ax.plot(ver[x], tgt, color="tab:red", ls="--", label="target")
-            ax.set_xlabel(x)
-            ax.set_ylabel("lost rate (%)")
-            ax.set_title("Verification: lost rate by interval vs target")
-            ax.grid(alpha=0.3)
-            ax.legend()
-            page.sections.append("<h2>Verification by interval</h2>" + _img(_png(fig), "Lost rate by interval vs target (95% CI band)"))
-            page.charts += 1
-        page.sections.append(("" if x and lost else "<h2>Verification by interval</h2>") + _frame_table(ver))
+
+        _by_interval(page, "Verification by interval", ver, x, lost_rate if x and lost else None, "lost rate (%)",
+                     "Verification: lost rate by interval vs target", "Lost rate by interval vs target (95% CI band)")
     for png in sorted((folder / "charts").glob("*.png")) if (folder / "charts").is_dir() else []:
         page.sections.append(_img(base64.b64encode(png.read_bytes()).decode("ascii"), png.stem.replace("_", " ")))
         page.charts += 1

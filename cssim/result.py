@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # only for annotations: importing pandas costs ~0.4 s
+    import pandas as pd
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import re
 from pathlib import Path
 from typing import Sequence
@@ -304,3 +305,19 @@ def compose_config(overrides: Sequence[str]) -> Config:
         if path is not None and not _overridden(e.key, overrides):
             raise ValueError(_in_file(path, e.key, str(e))) from None
         raise ValueError(str(e)) from None
+
+
+def expand_sweep(overrides: list[str]) -> list[list[str]]:
+    """Every combination of a sweep's overrides (``k=1,2 j=a,b`` gives four lists), in
+    hydra's basic-sweeper order."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    choices = []
+    for o in parsed:
+        key = o.get_key_element()
+        if o.is_sweep_override():
+            choices.append([f"{key}={v}" for v in o.sweep_string_iterator()])
+        else:
+            choices.append([o.input_line])
+    return [list(c) for c in itertools.product(*choices)]

@@ -38,11 +38,13 @@ def main(args: list[str]) -> int:
             scenario = value
         else:
             overrides.append(a)
-    from cssim.api import load_scenario
+    # What cssim.load_scenario does, without importing cssim.api (the engine, pandas): a bad
+    # argument is refused before anything heavy is loaded.
     from cssim.config import validate_plan
+    from cssim.schema import compose_config, resolve_scenario
 
     try:
-        cfg = validate_plan(load_scenario(scenario, overrides))
+        cfg = validate_plan(compose_config([f"scenario={resolve_scenario(str(scenario))}", *overrides]))
     except ValueError as e:
         return _error(str(e))
 
