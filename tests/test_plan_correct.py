@@ -136,3 +136,31 @@ def test_profit_objective_plans_the_exact_profit_optimal_heads():
     # Here profit asks for more agents than the 3% loss target would.
     exact_3pct = np.array([exact_minimum(r, 0.03) for r in RATES])
     assert (planned >= exact_3pct).all() and (planned > exact_3pct).any()
+
+
+def test_bracket_bisects_when_the_secant_leaves_the_bracket_or_nothing_was_lost():
+    """The correction's search is a safeguarded secant: when the estimate through two misses
+    far below the boundary lands outside the bracket, or a run that met lost nothing at all (a
+    curve through earlier misses then says nothing about the boundary), it bisects. Without
+    this a midnight interval met at 3,313 heads, missed at 0 and 5, then crept down 2% a run
+    and stopped after plan.max_iterations at 3.4x the heads it needed (the Semir plan)."""
+    from cssim.plan.correct import _bracket_step
+
+    cfg = cssim.load_scenario("semir_double11_2016")
+    model = queue_model(cfg)
+
+    def step(hist, h, lost, ok, good, bad):
+        a = lambda v, dt=float: np.array([v], dtype=dt)  # noqa: E731
+        nxt, settled = _bracket_step(
+            cfg, model, a(h, np.int64), a(lost), a(ok, bool), a(True, bool), a(False, bool), a(True, bool),
+            a(5000, np.int64), a(good), a(bad), a(np.nan), [hist],
+        )
+        return int(nxt[0]), bool(settled[0])
+
+    # Missed at 0 (90% lost) and now at 5 (85%): met before at 3,313 with nothing lost.
+    hist = [(3313, 0.0), (0, 0.9)]
+    nxt, settled = step(hist, 5, 0.85, False, 3313.0, 0.0)
+    assert not settled and nxt == (5 + 3313) // 2
+    # Met at 1,659 with nothing lost: halve towards the highest miss, not one 2% step.
+    nxt, settled = step(hist, 1659, 0.0, True, 3313.0, 5.0)
+    assert not settled and nxt == (5 + 1 + 1659) // 2

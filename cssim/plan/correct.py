@@ -13,8 +13,9 @@ time-stable performance", Management Science 54(2)):
    most heads seen missing it (``bad``). An interval that misses is raised, one that meets is
    trimmed, each to where the Erlang-A model fitted to the interval's own simulated loss
    (:meth:`~cssim.plan.requirements.QueueModel.fit_load`) puts the target, kept inside the
-   bracket. An interval is settled when ``good - bad <= max(1, head_tolerance x good)``, or
-   within four such steps when its loss at ``good`` is within sampling noise of the target (the
+   bracket; when that estimate leaves the bracket, or a run that met lost nothing, bisect
+   instead (a safeguarded secant). An interval is settled when
+   ``good - bad <= max(1, head_tolerance x good)``, or within four such steps when its loss at ``good`` is within sampling noise of the target (the
    upper end of a normal 95% band reaches it): runs of this size cannot then tell ``good`` from
    the heads just below.
 3. Stop when every interval is settled (or its target is out of reach: the cap misses), and
@@ -23,11 +24,12 @@ time-stable performance", Management Science 54(2)):
 
 Common random numbers: every iteration simulates the *same* customers (seed ``cfg.seed``,
 replications 0..R-1: arrivals, patience, turns, think times and funnel draws never depend on
-staffing), so two iterations differ only by the heads, and the same seed gives the same
-iterations and the same requirement, bit for bit. The comparison is sharp but not noise-free:
-agents' reply times come from one stream per pool in the order replies are typed, so after a
-change earlier in the day later chats get other reply times, and an interval's lost rate at
-fixed heads moves by about its sampling error when its neighbours change. Hence the brackets:
+staffing, and neither do reply times: each (customer, turn) has its own draw), so two
+iterations differ only by the heads, and the same seed gives the same iterations and the same
+requirement, bit for bit. The comparison is sharp but not noise-free: after a change earlier in
+the day, later customers find agents free at other moments (who answers, and when, changes),
+and an interval's lost rate at fixed heads moves by about its sampling error when its
+neighbours change. Hence the brackets:
 ``bad`` never falls and ``good`` never rises, so the search is monotone and cannot cycle; a
 ``good`` is reopened only when a later run misses *beyond its CI* with no fewer heads (a
 neighbour's change, not noise), and a miss within noise at ``good`` or above is not counted.
@@ -284,6 +286,8 @@ def _bracket_step(cfg, model, h, lost, ok, significant, near, tgt, cap, good, ba
         if not ok[i]:
             if guess is None or guess <= hi or lost_ok:  # the 3-minute rate misses, or no usable estimate
                 guess = max(guess or 0, int(math.ceil(hi * 1.15)) + 1)
+            if np.isfinite(g) and guess >= g:
+                guess = (hi + int(g)) // 2  # the estimate leaves the bracket: bisect it instead
             if len(hist[i]) >= 2 and hist[i][-2][1] > cfg.plan.max_lost_rate:
                 # Missed twice running: the estimate is too timid here; bisect the bracket (or
                 # double when nothing has met yet), as a safeguarded secant does.
@@ -293,9 +297,10 @@ def _bracket_step(cfg, model, h, lost, ok, significant, near, tgt, cap, good, ba
                 n_ = min(n_, int(g) - 1)
             nxt[i] = min(n_, int(cap[i]))
         else:
-            if guess is None:
-                # No loss at all: far from the boundary (e.g. a bot answers first). Try the
-                # floor (no heads, or one more than known to miss); once a miss is known, halve.
+            if guess is None or not lost[i] > 0:
+                # No loss here: far from the boundary (e.g. a bot answers first), and a curve
+                # through earlier misses says nothing about where it is. Try the floor (no
+                # heads, or one more than known to miss); once a miss is known, halve.
                 guess = int(b) + 1 if b < 0 else (int(b) + 1 + hi) // 2
             nxt[i] = max(min(guess, int(g) - _step(cfg, g)), int(b) + 1, 0)
     return nxt, settled
