@@ -26,6 +26,7 @@ What happens, when:
 
 from __future__ import annotations
 
+import gc
 from heapq import heappop, heappush
 from typing import Callable
 
@@ -111,7 +112,16 @@ class Simulation(Routing, Conversation, Funnel, Shifts):
         if self.progress is not None:
             for t in self.edges[1:-1]:
                 self._at(float(t), self._report, None)
-        self._loop()
+        # No step makes a reference cycle (a chat, its agent, its block and the calendar entry
+        # all go by reference counting), so the cyclic collector would only rescan the young
+        # objects of ~2.5M steps thousands of times: off while the clock runs (~5-10% faster).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._loop()
+        finally:
+            if collecting:
+                gc.enable()
         # ids count from 0: the next one is how many were scheduled; plus tasks falling due
         self.events = next(self.eid) + self.dues
         pools = self.pools
