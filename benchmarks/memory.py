@@ -1,7 +1,7 @@
 """Benchmark: peak memory per inquiry of one semir_double11_2016 replication at 1x and 4x the
 day's volume (``arrivals.total`` scaled), each in a fresh process.
 
-    python benchmarks/memory.py [--volumes 1 4] [--baseline PATH] [--out FILE]
+    python benchmarks/memory.py [--volumes 1 4] [--runs 1] [--baseline PATH] [--out FILE]
 
 Peak memory is the process's peak resident set (``ru_maxrss``) after ``cssim.simulate`` (the
 draws, the run, the metrics); the import baseline is the same measure just before the call
@@ -18,9 +18,8 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-from common import emit, table
+from common import emit, side_by_side, table
 
 CHILD = """
 import json, resource, sys, time, cssim
@@ -46,16 +45,12 @@ def one_run(checkout: str, volume: float) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--volumes", type=float, nargs="+", default=[1.0, 4.0], help="multiples of the day's 300,000 inquiries")
-    ap.add_argument("--baseline", help="another cssim checkout to measure the same way")
-    ap.add_argument("--out", help="also write the markdown table to this file")
-    args = ap.parse_args()
-    versions = {"this checkout": str(Path(__file__).resolve().parent.parent)}
-    if args.baseline:
-        versions["baseline"] = str(Path(args.baseline).resolve())
+    args, versions = side_by_side(ap, 1, "fresh processes per version and volume (the median per inquiry is shown)")
     rows = []
     for vol in args.volumes:
         for name, path in versions.items():
-            r = one_run(path, vol)
+            rs = sorted((one_run(path, vol) for _ in range(args.runs)), key=lambda r: r["peak"] - r["base"])
+            r = rs[len(rs) // 2]  # the median run by growth above the baseline
             per = (r["peak"] - r["base"]) / r["n"]
             print(f"{name} x{vol:g}: {r['peak'] / 2**20:,.0f} MB peak, {per:,.0f} B/inquiry", file=sys.stderr)
             rows.append([
