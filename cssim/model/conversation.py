@@ -35,7 +35,7 @@ from simpy.events import NORMAL
 from cssim.model.chat import Chat
 from cssim.model.customers import BLOCK
 from cssim.model.pools import READY, Agent
-from cssim.model.records import ABANDONED, DONE, DROPPED, INF
+from cssim.model.records import ABANDONED, DONE, DROPPED
 
 SHIFT = BLOCK.bit_length() - 1  # customer -> block: cid >> SHIFT (BLOCK is a power of two)
 
@@ -295,4 +295,4 @@ class Conversation:
             self._followup_later(cid)
 
 
-__all__ = ["Chat", "Conversation", "INF", "SHIFT"]
+__all__ = ["Chat", "Conversation", "SHIFT"]

@@ -27,7 +27,7 @@ What happens, when:
 from __future__ import annotations
 
 import gc
-from heapq import heappop, heappush
+from heapq import heappush
 from typing import Callable
 
 import numpy as np
