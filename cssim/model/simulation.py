@@ -99,7 +99,6 @@ class Simulation(Routing, Conversation, Funnel, Shifts):
         self._init_routing(cfg, self.edges.size - 1)
         self._init_chats()
         self._init_funnel()
-        self.draining = False
         self.events = 0  # events scheduled (set when the run ends)
 
     def _at(self, t: float, callback: Callable[[Call], None], payload: object) -> None:
@@ -153,7 +152,6 @@ class Simulation(Routing, Conversation, Funnel, Shifts):
                 waiting[ch.cid] = True
         self._waiting_at_end = waiting
         self.q_new.clear()
-        self.draining = True
         for a in self.agents:
             if a.on_shift:
                 a.stays = a.pool.human
