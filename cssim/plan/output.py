@@ -69,14 +69,8 @@ def charts(plan: Plan, out: Path) -> list[Path]:
         ax.step(x, req[f"planned_working_{p}"], where="post", color=color, label=f"planned {p}, working")
         ax.step(x, req[f"planned_paid_{p}"], where="post", color=color, ls="--", alpha=0.7, label=f"planned {p}, paid")
         ax.step(x, req[f"own_working_{p}"], where="post", color="tab:red", alpha=0.6, label=f"scenario's own {p}, working")
-    ax.set_xlabel("hour of horizon")
-    ax.set_ylabel(f"heads ({pools[0]}-equivalent)" if len(pools) > 1 else "heads")
-    ax.set_title(f"{plan.scenario}: heads required vs planned by interval")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    paths.append(out / "required_vs_planned.png")
-    write_png(paths[-1], fig)
-    plt.close(fig)
+    paths.append(_finish(fig, ax, f"heads ({pools[0]}-equivalent)" if len(pools) > 1 else "heads",
+                         f"{plan.scenario}: heads required vs planned by interval", out / "required_vs_planned.png"))
 
     fig, ax = plt.subplots(figsize=(11, 4.5))
     width = float((ver["end_h"] - ver["start_h"]).iloc[0])
@@ -102,15 +96,22 @@ def charts(plan: Plan, out: Path) -> list[Path]:
     excluded = ~ver["target_lost_rate"].notna().to_numpy()
     for i in np.flatnonzero(excluded):
         ax.axvspan(ver["start_h"].iloc[i], ver["end_h"].iloc[i], color="0.9")
+    title = f"{plan.scenario}: lost rate by interval vs target (verification seed {plan.summary['seeds']['verification']})"
+    paths.append(_finish(fig, ax, "lost inquiries (% of arrivals)", title, out / "loss_vs_target.png"))
+    return paths
+
+
+def _finish(fig, ax, ylabel: str, title: str, path: Path) -> Path:
+    """Label a plan chart against the hour of the horizon, write it to ``path`` and close it."""
+    import matplotlib.pyplot as plt
     ax.set_xlabel("hour of horizon")
-    ax.set_ylabel("lost inquiries (% of arrivals)")
-    ax.set_title(f"{plan.scenario}: lost rate by interval vs target (verification seed {plan.summary['seeds']['verification']})")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    paths.append(out / "loss_vs_target.png")
-    write_png(paths[-1], fig)
+    write_png(path, fig)
     plt.close(fig)
-    return paths
+    return path
 
 
 def report(plan: Plan, folder: Path | None = None) -> str:
