@@ -30,8 +30,6 @@ from __future__ import annotations
 
 from heapq import heappop, heappush
 
-from simpy.events import NORMAL
-
 from cssim.model.chat import Chat
 from cssim.model.customers import BLOCK
 from cssim.model.pools import READY, Agent
@@ -58,7 +56,12 @@ class Conversation:
     def _push(self, t: float, ch: Chat, cb: tuple) -> None:
         """Chat ``ch``'s next step ``cb`` at absolute time ``t`` (s)."""
         ch.callbacks = cb
-        heappush(self.cal, (t, NORMAL, next(self.eid), ch))
+        first = self.first
+        if t in first:
+            self.env.push(t, ch)  # the instant is taken: after what is there
+        else:
+            first[t] = ch
+            heappush(self.cal, t)
 
     def _bind(self, ch: Chat) -> None:
         """The chat's first assignment: its block of draws."""
@@ -133,14 +136,21 @@ class Conversation:
         common case, same arithmetic): mid-chat patience starts now and the message joins the
         agent's typing FIFO. A later turn has no first-reply facts and no silent abandoner.
         Every other step is its event's callback."""
-        cal, eid = self.cal, self.eid
+        cal, first, clock = self.cal, self.first, self.env
+        later, first_pri = clock.later, clock.first_pri
         msg, cb_done, cb_drop = self._cb_msg, self._cb_done, self._cb_drop
         ilen, warmup, tasks_on = self.ilen, self.warmup, self.tasks_on
+        popped = 0
         while cal:
-            now = cal[0][0]
+            now = cal[0]
             if now > bound or now >= stop:
-                return
-            ch = heappop(cal)[3]
+                break
+            popped += 1
+            if later or first_pri:
+                ch = clock.pop_first(now)  # several steps share an instant (rare)
+            else:
+                ch = first.pop(now)
+                heappop(cal)
             if ch.callbacks is not msg:
                 self.now = now
                 ch.callbacks[0](ch)
@@ -156,7 +166,11 @@ class Conversation:
             start = bu if bu > now else now
             if start > dl:
                 ch.callbacks = cb_drop
-                heappush(cal, (dl, NORMAL, next(eid), ch))
+                if dl in first:
+                    clock.push(dl, ch)
+                else:
+                    first[dl] = ch
+                    heappush(cal, dl)
                 continue
             done = start + ch.rp[ch.ro + k]
             agent.busy_until = done
@@ -175,10 +189,16 @@ class Conversation:
             ch.rs += done - now
             ch.rn += 1
             if k + 1 < ch.n:
-                heappush(cal, (done + ch.th[g], NORMAL, next(eid), ch))
+                t = done + ch.th[g]
             else:
                 ch.callbacks = cb_done
-                heappush(cal, (done, NORMAL, next(eid), ch))
+                t = done
+            if t in first:
+                clock.push(t, ch)
+            else:
+                first[t] = ch
+                heappush(cal, t)
+        self.popped += popped
 
     def _bot_chat(self, agent: Agent, ch: Chat) -> None:
         """A bot chat never waits for a reply, so it is computed whole now: replies up to the

@@ -27,15 +27,13 @@ What happens, when:
 from __future__ import annotations
 
 import gc
-from heapq import heappush
 from typing import Callable
 
 import numpy as np
-import simpy
-from simpy.events import NORMAL
 
 from cssim.arrivals import interval_edges_s
 from cssim.config import Config
+from cssim.model.clock import Clock
 from cssim.model.conversation import Conversation
 from cssim.model.customers import ChatDraws, draw_customers
 from cssim.model.funnel import Funnel
@@ -69,11 +67,12 @@ class Simulation(Routing, Conversation, Funnel, Shifts):
         self.cfg = cfg
         self.progress = progress  # called with the share of the horizon done, once per interval
         streams = make_streams(seed, replication)
-        self.env = simpy.Environment()
-        # SimPy's own calendar and event counter, used directly: a day runs ~2.5M events, and
-        # Environment.schedule/step cost more than the model's work per event.
-        self.cal = self.env._queue
-        self.eid = self.env._eid
+        # The clock (a SimPy environment, :mod:`cssim.model.clock`); its calendar is used
+        # directly: a day runs ~2.5M events, and Environment.schedule/step cost more than the
+        # model's work per event.
+        self.env = clock = Clock()
+        self.cal, self.first, self.later = clock.times, clock.first, clock.later
+        self.popped = 0  # events processed (counted by _steps)
         self.now = 0.0  # the model's clock (s); see _loop
         self.horizon = cfg.horizon_h * 3600.0
         self.warmup = cfg.warmup_h * 3600.0
@@ -103,7 +102,7 @@ class Simulation(Routing, Conversation, Funnel, Shifts):
 
     def _at(self, t: float, callback: Callable[[Call], None], payload: object) -> None:
         """Call ``callback(event)`` at absolute time ``t`` (s); ``event.value`` is ``payload``."""
-        heappush(self.cal, (t, NORMAL, next(self.eid), Call(callback, payload)))
+        self.env.push(t, Call(callback, payload))
 
     def run(self) -> Records:
         """Simulate from 0 to the horizon, then drain, and return the records."""
@@ -121,8 +120,8 @@ class Simulation(Routing, Conversation, Funnel, Shifts):
         finally:
             if collecting:
                 gc.enable()
-        # ids count from 0: the next one is how many were scheduled; plus tasks falling due
-        self.events = next(self.eid) + self.dues
+        # scheduled: processed, or still on the calendar (at inf); plus tasks falling due
+        self.events = self.popped + self.env.pending() + self.dues
         pools = self.pools
         return Records(
             customers=self.cust,
@@ -179,7 +178,7 @@ class Simulation(Routing, Conversation, Funnel, Shifts):
         while True:
             t_due = self.t_due
             nxt = t_arr if t_arr < t_due else t_due
-            if cal and cal[0][0] <= nxt and cal[0][0] < stop:
+            if cal and cal[0] <= nxt and cal[0] < stop:
                 self._steps(nxt, stop)
             elif t_arr < t_due and t_arr < stop:
                 self.now = t_arr
