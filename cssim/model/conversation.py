@@ -146,8 +146,8 @@ class Conversation:
             if now > bound or now >= stop:
                 break
             popped += 1
-            if later or first_pri:
-                ch = clock.pop_first(now)  # several steps share an instant (rare)
+            if (later and now in later) or first_pri:
+                ch = clock.pop_first(now)  # several steps share this instant (rare)
             else:
                 ch = first.pop(now)
                 heappop(cal)

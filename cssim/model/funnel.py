@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from heapq import heappop, heappush
+from heapq import heappop, heappush, heapreplace
 from typing import TYPE_CHECKING
 
 from cssim.model.pools import READY, Agent
@@ -115,13 +115,18 @@ class Funnel:
         now = self.now
         heap = self.idle_heap
         while heap and heap[0][0] <= now:
-            _, _, a = heappop(heap)
-            a.in_heap = False
+            a = heap[0][2]
             if not a.on_shift and not a.stays:
+                heappop(heap)
+                a.in_heap = False
                 continue  # gone home; finishing chats needs no tasks
             if a.busy_until <= now:
+                heappop(heap)
+                a.in_heap = False
                 return a
-            self._track(a)  # got more work since: re-key it
+            # got more work since: re-key it in place (one entry per agent, unique by
+            # (key, id): the pop order does not depend on the heap's layout)
+            heapreplace(heap, (a.busy_until, a.id, a))
         return None
 
     def _task_wake(self, ev: Call) -> None:

@@ -128,17 +128,20 @@ class HumanPool(_Pool):
         """Agents whose typing queue has emptied by ``now`` become idle."""
         heap = self.heap
         while heap and heap[0][0] <= now:
-            _, s, a = heappop(heap)
+            _, s, a = heap[0]
             if a.where != BUSY or a.seq != s:
-                continue  # stale entry
-            if a.busy_until <= now:
+                heappop(heap)  # stale entry
+            elif a.busy_until <= now:
+                heappop(heap)
                 k = a.open
                 self.ready[k][a] = None
                 a.where = READY
                 if k < self.low:
                     self.low = k
             else:
-                heappush(heap, (a.busy_until, s, a))
+                # typed more since filed: re-key in place (entries are unique by (key, seq), so
+                # the pop order does not depend on how the heap is laid out)
+                heapreplace(heap, (a.busy_until, s, a))
 
     def soonest(self) -> Agent | None:
         """The typing agent (with a free slot) whose queue empties first (call after promote)."""
