@@ -137,12 +137,14 @@ class ChatDraws:
     replies an escalated chat needs when the hand-over makes it longer than drawn (so nothing
     drawn before moves when ``routing.bot_turns_before_escalation`` does). Every pool's replies
     are drawn whether or not the pool is staffed, so adding a pool moves no other draw.
+    With ``escalations=False`` (no bot in the routing: nobody can be handed over) the extra
+    columns, drawn last, are left out; every other draw is the same.
     """
 
-    def __init__(self, cfg: Config, seed: int, replication: int, turns: np.ndarray):
+    def __init__(self, cfg: Config, seed: int, replication: int, turns: np.ndarray, escalations: bool = True):
         self.cfg, self.seed, self.replication = cfg, seed, replication
         self.turns = turns
-        self.escalate_at = cfg.routing.bot_turns_before_escalation
+        self.escalate_at = cfg.routing.bot_turns_before_escalation if escalations else 0
         self._live: weakref.WeakValueDictionary[int, Block] = weakref.WeakValueDictionary()
         self._recent: list[Block | None] = [None, None]  # keeps the newest blocks alive between chats
         self.made = 0  # blocks drawn (a block all of whose chats ended is drawn again if needed)

@@ -79,7 +79,6 @@ class Simulation(Routing, Conversation, Funnel, Shifts):
         self.edges = interval_edges_s(cfg)
         self.ilen = cfg.interval_min * 60.0
         self.cust = cust = draw_customers(cfg, streams)
-        self.draws = ChatDraws(cfg, seed, replication, cust.turns)
         n = self.n = cust.n
         # Per-customer inputs the steps read, as memoryviews (python-level element access).
         self.arrival = memoryview(cust.arrival)
@@ -96,6 +95,8 @@ class Simulation(Routing, Conversation, Funnel, Shifts):
         self.rw = Writer(n, cust.turns)
         self._init_shifts()
         self._init_routing(cfg, self.edges.size - 1)
+        # no bot in the routing: no chat is ever handed over, its extra draws are not needed
+        self.draws = ChatDraws(cfg, seed, replication, cust.turns, escalations=self.bot is not None)
         self._init_chats()
         self._init_funnel()
         self.events = 0  # events scheduled (set when the run ends)
