@@ -40,7 +40,9 @@ SHIFT = BLOCK.bit_length() - 1  # customer -> block: cid >> SHIFT (BLOCK is a po
 
 class Conversation:
     """Mixed into the simulation: every step of a chat. ``self.rec`` holds the records;
-    ``self.cal``/``self.eid`` are the calendar and its event counter."""
+    ``self.cal``/``self.first`` are the clock's heap of instants (s) and the event
+    first at each (:mod:`cssim.model.clock`); an instant already taken goes through
+    ``self.env.push``."""
 
     def _init_chats(self) -> None:
         r = self.cfg.routing

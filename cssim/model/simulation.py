@@ -1,4 +1,4 @@
-"""The simulation: one sales peak at one shop, on a SimPy clock in seconds (MODEL.md step 10).
+"""The simulation: one sales peak at one shop, on a clock in seconds (MODEL.md step 10).
 
 :class:`Simulation` owns the clock and wires the model's rooms together, each a mixin with its
 own state and steps: :class:`~cssim.model.pools.Routing` (who gets an inquiry),
@@ -12,7 +12,8 @@ What happens, when:
 
 * Customers are drawn up front (:mod:`cssim.model.customers`); a chat's per-turn draws when it
   first needs them, by blocks. Arrivals need no event: the loop merges the sorted arrival
-  instants with SimPy's calendar and with the FIFO of follow-ups and nudges falling due
+  instants with the calendar (:class:`~cssim.model.clock.Clock`, a SimPy environment keyed by
+  plain instants) and with the FIFO of follow-ups and nudges falling due
   (:class:`~cssim.model.funnel.Funnel`), taking whichever comes first (on a tie: the calendar,
   then a task falling due, then an arrival).
 * A chat's steps are the chat itself as a SimPy event (:class:`~cssim.model.chat.Chat`); every
@@ -163,14 +164,14 @@ class Simulation(Routing, Conversation, Funnel, Shifts):
         self.progress(self.now / self.horizon)
 
     def _loop(self) -> None:
-        """Merge the pre-drawn, sorted arrivals and the tasks falling due with SimPy's event
+        """Merge the pre-drawn, sorted arrivals and the tasks falling due with the clock's
         calendar up to the horizon, then drain: run until nothing is left (chats that began
         before the horizon end; follow-ups and nudges falling due meanwhile are done or expire).
 
         Arrivals and tasks falling due need no event of their own: each is handled when it
         comes first (on a tie the calendar goes first, then a task, then an arrival). Calendar
-        steps run in :meth:`Conversation._steps` (SimPy's ``env.step()`` inlined: pop the
-        earliest entry, call its callback; an event here never fails and is never reused)."""
+        steps run in :meth:`Conversation._steps` (``Clock.step()`` inlined: pop the earliest
+        entry, call its callback; an event here never fails and is never reused)."""
         cal = self.cal
         arrival, n = self.arrival, self.n
         i = 0
