@@ -267,7 +267,13 @@ class Conversation:
         if ch.agent is None and ch.k > 0:
             self._drop(ch)  # still waiting for a human: the chat closes
 
-    # ---------------------------------------------------------------- chat ends
+
+class ChatEnds:
+    """Mixed into the simulation: how a chat ends (the steps :class:`Conversation` schedules):
+    its last reply sent (a presale chat may place an order), the customer gone before the first
+    reply (lost), or gone mid-chat (dropped). Each writes the chat's end to the records and
+    frees its slot."""
+
     def _ended(self, ch: Chat, how: int) -> None:
         """Write the chat's end to the records (``ch.k`` becomes 0: closed)."""
         cid = ch.cid
@@ -317,4 +323,4 @@ class Conversation:
             self._followup_later(cid)
 
 
-__all__ = ["Chat", "Conversation", "SHIFT"]
+__all__ = ["Chat", "ChatEnds", "Conversation", "SHIFT"]

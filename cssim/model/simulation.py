@@ -3,6 +3,7 @@
 :class:`Simulation` owns the clock and wires the model's rooms together, each a mixin with its
 own state and steps: :class:`~cssim.model.pools.Routing` (who gets an inquiry),
 :class:`~cssim.model.conversation.Conversation` (turns, typing queues, bot chats),
+:class:`~cssim.model.conversation.ChatEnds` (how a chat ends),
 :class:`~cssim.model.funnel.Funnel` (orders, follow-ups, nudges) and
 :class:`~cssim.model.shifts.Shifts` (who is on when, busy and overtime seconds). Mixins, not
 collaborating objects, because a turn's steps run millions of times a day: a call on ``self``
@@ -35,7 +36,7 @@ import numpy as np
 from cssim.arrivals import interval_edges_s
 from cssim.config import Config
 from cssim.model.clock import Clock
-from cssim.model.conversation import Conversation
+from cssim.model.conversation import ChatEnds, Conversation
 from cssim.model.customers import ChatDraws, draw_customers
 from cssim.model.funnel import Funnel
 from cssim.model.pools import Routing
@@ -56,7 +57,7 @@ class Call:
         self.value = payload
 
 
-class Simulation(Routing, Conversation, Funnel, Shifts):
+class Simulation(Routing, Conversation, ChatEnds, Funnel, Shifts):
     """One replication. Build it, then :meth:`run` it once.
 
     Hooks tests and subclasses may override: ``_arrive(cid)`` (a new inquiry at ``self.now``)
