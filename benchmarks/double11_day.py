@@ -1,5 +1,5 @@
 """Benchmark: one replication of semir_double11_2016 with every mechanism on (bot overflow,
-escalations, 10-turn chats, shifts, follow-ups, nudges): wall time, SimPy events/s,
+escalations, 10-turn chats, shifts, follow-ups, nudges): wall time, events/s,
 customers/s and peak memory (RSS), median over --runs fresh processes.
 
     python benchmarks/double11_day.py [--runs 3] [--baseline PATH] [--out FILE]
@@ -68,7 +68,7 @@ def main() -> None:
             name, f"{wall:.2f} s", f"{cpu:.2f} s", f"{min(r['wall_s'] for r in rs):.2f} .. {max(r['wall_s'] for r in rs):.2f} s",
             f"{cust:,}", f"{ev:,}", f"{ev / wall:,.0f}", f"{cust / wall:,.0f}", f"{max(r['rss_mb'] for r in rs):,.0f} MB",
         ])
-    body = table(["version", "wall (median)", "CPU (median)", "min .. max", "inquiries", "SimPy events", "events/s", "inquiries/s", "peak RSS"], rows)
+    body = table(["version", "wall (median)", "CPU (median)", "min .. max", "inquiries", "events", "events/s", "inquiries/s", "peak RSS"], rows)
     if args.baseline:
         ratio = median([r["wall_s"] for r in runs["baseline"]]) / median([r["wall_s"] for r in runs["this checkout"]])
         cpu_ratio = median([r["cpu_s"] for r in runs["baseline"]]) / median([r["cpu_s"] for r in runs["this checkout"]])

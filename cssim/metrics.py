@@ -47,7 +47,8 @@ UNITS = {
 
 #: Extra numbers every run reports next to the public metrics (not part of the contract):
 #: inquiries still waiting for a first reply at the horizon, orders paid at once and never
-#: paid, hours worked past shift ends, the replication's forecast multiplier, SimPy events.
+#: paid, hours worked past shift ends, the replication's forecast multiplier, events scheduled on
+#: the clock plus follow-ups and nudges falling due (how the work was done: not pinned).
 DIAGNOSTICS = ("waiting_at_end", "paid_at_once", "unpaid_orders", "overtime_h_ft", "overtime_h_temps", "forecast_multiplier", "events")
 
 

@@ -3,15 +3,17 @@
 SimPy's :class:`simpy.Environment` keeps one heap of ``(time, priority, id, event)`` tuples, so
 every sift compares tuples (a float equality test, then the order test, per level); a day of
 the Semir scenario pops ~2.5M events from a calendar of thousands. :class:`Clock` keeps the
-same order, exactly — by instant, then priority, then scheduling order (``id``) — in three
+same order, exactly — by instant, then priority, then scheduling order (``id``) — in four
 parts:
 
 * ``times``: a heap of the instants that have something pending, each instant once: sifts
   compare floats only;
 * ``first``: instant -> the event to process first at that instant;
-* ``later``: instant -> the other events pending at that same instant, as ``[priority, id,
-  event]`` entries in order (rare: two steps seldom fall on the same float instant), with
-  ``first_pri`` holding the priority of a ``first`` event only when it is not ``NORMAL``.
+* ``later``: instant -> the other events pending at that same instant, as ``[priority, seq,
+  event]`` entries in processing order (``seq``: the clock's own scheduling counter; a
+  ``first`` event moved back behind a more urgent one gets -1); rare: two steps seldom fall on
+  the same float instant;
+* ``first_pri``: the priority of a ``first`` event, only when it is not ``NORMAL``.
 
 The model's steps push and pop through these structures inline (see
 :meth:`cssim.model.conversation.Conversation._steps`); :meth:`push` handles every case,

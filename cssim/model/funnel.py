@@ -11,7 +11,7 @@
   window (``window_min``) has expired and counts as not done. A done follow-up converts with
   ``followup.conversion_prob``; a nudged order pays with ``nudged_pay_prob`` (read by the metrics).
 * Idle humans are found through ``idle_heap``: humans by a lower bound of when their typing
-  queue empties (s), each at most once, re-keyed lazily when popped.
+  queue empties (s), each at most once, re-keyed in place when found at the top still typing.
 * A follow-up falls due a fixed time after the chat ends, a nudge a fixed time after the order:
   each kind's due times come in the order they were set, so each waits in a FIFO (``due``), not
   on the calendar; the simulation's loop takes the earliest front (:meth:`Funnel._next_due`).
@@ -58,8 +58,8 @@ class Funnel:
         self.t_due = math.inf  # the earliest due instant of either FIFO
         self.dues = 0  # tasks that fell due (counted with the events)
         # Humans by (lower bound of) the instant their typing queue empties: the first with a
-        # key <= now and nothing queued is idle. Each agent is in it at most once; keys are
-        # refreshed lazily when popped. Only kept when follow-ups or nudges are on.
+        # key <= now and nothing queued is idle. Each agent is in it at most once; a key is
+        # refreshed when it reaches the top (heapreplace). Only kept when follow-ups or nudges are on.
         self.idle_heap: list[tuple[float, int, Agent]] = []
         self.task_wake_pending = False
 
