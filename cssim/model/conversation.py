@@ -39,7 +39,7 @@ SHIFT = BLOCK.bit_length() - 1  # customer -> block: cid >> SHIFT (BLOCK is a po
 
 
 class Conversation:
-    """Mixed into the simulation: every step of a chat. ``self.rec`` holds the records;
+    """Mixed into the simulation: every step of a chat. ``self.rw`` writes the records;
     ``self.cal``/``self.first`` are the clock's heap of instants (s) and the event
     first at each (:mod:`cssim.model.clock`); an instant already taken goes through
     ``self.env.push``."""
@@ -167,12 +167,7 @@ class Conversation:
             bu = agent.busy_until
             start = bu if bu > now else now
             if start > dl:
-                ch.callbacks = cb_drop
-                if dl in first:
-                    clock.push(dl, ch)
-                else:
-                    first[dl] = ch
-                    heappush(cal, dl)
+                self._push(dl, ch, cb_drop)  # gone before the reply starts (rare)
                 continue
             done = start + ch.rp[ch.ro + k]
             agent.busy_until = done
