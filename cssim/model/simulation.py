@@ -73,7 +73,7 @@ class Simulation(Routing, Conversation, ChatEnds, Funnel, Shifts):
         # directly: a day runs ~2.5M events, and Environment.schedule/step cost more than the
         # model's work per event.
         self.env = clock = Clock()
-        self.cal, self.first, self.later = clock.times, clock.first, clock.later
+        self.cal, self.first = clock.times, clock.first
         self.popped = 0  # events processed (counted by _steps)
         self.now = 0.0  # the model's clock (s); see _loop
         self.horizon = cfg.horizon_h * 3600.0
