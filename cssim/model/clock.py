@@ -53,7 +53,6 @@ class Clock(simpy.Environment):
             if priority != NORMAL:
                 self.first_pri[t] = priority
             return
-        entry = [priority, next(self._seq), event]
         later = self.later.setdefault(t, [])
         if priority < self.first_pri.get(t, NORMAL):
             # More urgent than what goes first now: it takes the front, the old first the
@@ -63,7 +62,8 @@ class Clock(simpy.Environment):
             first[t] = event
             self.first_pri[t] = priority
         else:
-            insort(later, entry, key=lambda e: (e[0], e[1]))
+            # [priority, seq]: the new entry's seq is unique, so no event is ever compared
+            insort(later, [priority, next(self._seq), event])
 
     def pop_first(self, t: float) -> object:
         """Take the event that goes first at instant ``t`` (the earliest instant pending)."""
