@@ -16,7 +16,7 @@ from omegaconf import DictConfig
 
 from cssim.chatlog import build_log
 from cssim.config import Config, validate
-from cssim.model import Simulation
+from cssim.kernel import Simulation
 from cssim.metrics import compute
 from cssim.result import Result
 from cssim.schema import compose_config, resolve_scenario, to_config

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from cssim.config import Config
-from cssim.model.pools import BOT, FT, TEMPS
-from cssim.model.records import ABANDONED, DONE, DROPPED, NO_ORDER, PAID_NOW, UNPAID_NUDGED, Records
+from cssim.kernel.pools import BOT, FT, TEMPS
+from cssim.kernel.records import ABANDONED, DONE, DROPPED, NO_ORDER, PAID_NOW, UNPAID_NUDGED, Records
 from cssim.roster import head_seconds
 
 #: The public metric names, in display order (MODEL.md "Outputs"). Units: counts, shares in

@@ -1,4 +1,4 @@
-"""The clock (cssim.model.clock.Clock) processes events in exactly SimPy's order — by instant,
+"""The clock (cssim.kernel.clock.Clock) processes events in exactly SimPy's order — by instant,
 then priority, then scheduling order — and runs SimPy processes as SimPy's own environment
 does. Exact comparisons: both are deterministic."""
 
@@ -11,7 +11,7 @@ import pytest
 import simpy
 from simpy.events import NORMAL, URGENT
 
-from cssim.model.clock import Clock
+from cssim.kernel.clock import Clock
 
 
 class Mark:
@@ -97,7 +97,7 @@ def test_the_simulation_counts_every_event_it_scheduled():
     bot, no tasks) each customer who got an agent has exactly one step (its chat's end, or its
     leaving), and the rest are the roster's head-count changes, all on the clock before the run."""
     import cssim
-    from cssim.model.simulation import Simulation
+    from cssim.kernel.simulation import Simulation
 
     class Counted(Simulation):
         def _staff(self):

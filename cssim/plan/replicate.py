@@ -20,8 +20,8 @@ import numpy as np
 from scipy import stats
 
 from cssim.config import Config, validate
-from cssim.model import Simulation
-from cssim.model.records import NO_ORDER, PAID_NOW, UNPAID_NUDGED
+from cssim.kernel import Simulation
+from cssim.kernel.records import NO_ORDER, PAID_NOW, UNPAID_NUDGED
 from cssim.metrics import compute
 
 #: First replies sent within this many seconds count towards ``rr_3min``.

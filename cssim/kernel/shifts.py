@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cssim.model.pools import Agent
+from cssim.kernel.pools import Agent
 from cssim.roster import roster
 
 if TYPE_CHECKING:
-    from cssim.model.simulation import Call
+    from cssim.kernel.simulation import Call
 
 
 class Shifts:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cssim.model.customers import Customers
+from cssim.kernel.customers import Customers
 
 INF = math.inf
 

@@ -29,7 +29,7 @@ from cssim.arrivals import arrival_times, forecast_multiplier
 from cssim.config import Config
 from cssim.streams import block_stream, draw
 
-POOLS = ("ft", "temps", "bot")  # pool codes 0, 1, 2 (cssim.model.pools)
+POOLS = ("ft", "temps", "bot")  # pool codes 0, 1, 2 (cssim.kernel.pools)
 BLOCK = 1024  # customers per block of chat draws
 
 

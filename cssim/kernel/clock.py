@@ -16,7 +16,7 @@ parts:
 * ``first_pri``: the priority of a ``first`` event, only when it is not ``NORMAL``.
 
 The model's steps push and pop through these structures inline (see
-:meth:`cssim.model.conversation.Conversation._steps`); :meth:`push` handles every case,
+:meth:`cssim.kernel.conversation.Conversation._steps`); :meth:`push` handles every case,
 :meth:`schedule`/:meth:`step`/:meth:`peek` keep SimPy's interface, so SimPy processes and
 timeouts run on a :class:`Clock` as on SimPy's own environment (``tests/test_clock.py``).
 """

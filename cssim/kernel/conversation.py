@@ -3,7 +3,7 @@
 A chat is ``turns`` customer messages, each answered by one reply; between a reply and the next
 message the customer thinks (s). Times are absolute seconds on the clock. A :class:`Chat` lives
 from the inquiry's arrival to the chat's end and carries what its turns need; what the metrics
-read is written to the records (:class:`cssim.model.records.Records`) once, when it happens.
+read is written to the records (:class:`cssim.kernel.records.Records`) once, when it happens.
 
 * A human types one reply at a time, FIFO: a message that reaches an agent at ``now`` starts
   being answered at ``max(now, agent.busy_until)`` and is sent a reply time (s) later. Since the
@@ -18,7 +18,7 @@ read is written to the records (:class:`cssim.model.records.Records`) once, when
   (escalated: the customer then waits for a human, ahead of new inquiries, with mid-chat
   patience as a timer).
 * The chat holds its slot from assignment to its end; at a normal end a presale chat may place
-  an order (:mod:`cssim.model.funnel`).
+  an order (:mod:`cssim.kernel.funnel`).
 
 Every value a turn uses is the customer's own draw for that turn (:class:`ChatDraws`): the reply
 to message ``k`` takes the same time whichever agent of a pool types it, and whenever. The step
@@ -30,10 +30,10 @@ from __future__ import annotations
 
 from heapq import heappop, heappush
 
-from cssim.model.chat import Chat
-from cssim.model.customers import BLOCK
-from cssim.model.pools import READY, Agent
-from cssim.model.records import ABANDONED, DONE, DROPPED
+from cssim.kernel.chat import Chat
+from cssim.kernel.customers import BLOCK
+from cssim.kernel.pools import READY, Agent
+from cssim.kernel.records import ABANDONED, DONE, DROPPED
 
 SHIFT = BLOCK.bit_length() - 1  # customer -> block: cid >> SHIFT (BLOCK is a power of two)
 
@@ -41,7 +41,7 @@ SHIFT = BLOCK.bit_length() - 1  # customer -> block: cid >> SHIFT (BLOCK is a po
 class Conversation:
     """Mixed into the simulation: every step of a chat. ``self.rw`` writes the records;
     ``self.cal``/``self.first`` are the clock's heap of instants (s) and the event
-    first at each (:mod:`cssim.model.clock`); an instant already taken goes through
+    first at each (:mod:`cssim.kernel.clock`); an instant already taken goes through
     ``self.env.push``."""
 
     def _init_chats(self) -> None:

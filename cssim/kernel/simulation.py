@@ -1,23 +1,23 @@
 """The simulation: one sales peak at one shop, on a clock in seconds (MODEL.md step 10).
 
 :class:`Simulation` owns the clock and wires the model's rooms together, each a mixin with its
-own state and steps: :class:`~cssim.model.pools.Routing` (who gets an inquiry),
-:class:`~cssim.model.conversation.Conversation` (turns, typing queues, bot chats),
-:class:`~cssim.model.conversation.ChatEnds` (how a chat ends),
-:class:`~cssim.model.funnel.Funnel` (orders, follow-ups, nudges) and
-:class:`~cssim.model.shifts.Shifts` (who is on when, busy and overtime seconds). Mixins, not
+own state and steps: :class:`~cssim.kernel.pools.Routing` (who gets an inquiry),
+:class:`~cssim.kernel.conversation.Conversation` (turns, typing queues, bot chats),
+:class:`~cssim.kernel.conversation.ChatEnds` (how a chat ends),
+:class:`~cssim.kernel.funnel.Funnel` (orders, follow-ups, nudges) and
+:class:`~cssim.kernel.shifts.Shifts` (who is on when, busy and overtime seconds). Mixins, not
 collaborating objects, because a turn's steps run millions of times a day: a call on ``self``
 costs no extra attribute hop.
 
 What happens, when:
 
-* Customers are drawn up front (:mod:`cssim.model.customers`); a chat's per-turn draws when it
+* Customers are drawn up front (:mod:`cssim.kernel.customers`); a chat's per-turn draws when it
   first needs them, by blocks. Arrivals need no event: the loop merges the sorted arrival
-  instants with the calendar (:class:`~cssim.model.clock.Clock`, a SimPy environment keyed by
+  instants with the calendar (:class:`~cssim.kernel.clock.Clock`, a SimPy environment keyed by
   plain instants) and with the FIFO of follow-ups and nudges falling due
-  (:class:`~cssim.model.funnel.Funnel`), taking whichever comes first (on a tie: the calendar,
+  (:class:`~cssim.kernel.funnel.Funnel`), taking whichever comes first (on a tie: the calendar,
   then a task falling due, then an arrival).
-* A chat's steps are the chat itself as a SimPy event (:class:`~cssim.model.chat.Chat`); every
+* A chat's steps are the chat itself as a SimPy event (:class:`~cssim.kernel.chat.Chat`); every
   other step is a :class:`Call`, scheduled at an absolute instant (s): no process per customer
   and no timer per patience.
 * At the horizon (``horizon_h``) arrivals stop and nobody takes a new chat; whoever waits in
@@ -35,13 +35,13 @@ import numpy as np
 
 from cssim.arrivals import interval_edges_s
 from cssim.config import Config
-from cssim.model.clock import Clock
-from cssim.model.conversation import ChatEnds, Conversation
-from cssim.model.customers import ChatDraws, draw_customers
-from cssim.model.funnel import Funnel
-from cssim.model.pools import Routing
-from cssim.model.records import INF, Records, Writer
-from cssim.model.shifts import Shifts
+from cssim.kernel.clock import Clock
+from cssim.kernel.conversation import ChatEnds, Conversation
+from cssim.kernel.customers import ChatDraws, draw_customers
+from cssim.kernel.funnel import Funnel
+from cssim.kernel.pools import Routing
+from cssim.kernel.records import INF, Records, Writer
+from cssim.kernel.shifts import Shifts
 from cssim.streams import make_streams
 
 
@@ -69,7 +69,7 @@ class Simulation(Routing, Conversation, ChatEnds, Funnel, Shifts):
         self.cfg = cfg
         self.progress = progress  # called with the share of the horizon done, once per interval
         streams = make_streams(seed, replication)
-        # The clock (a SimPy environment, :mod:`cssim.model.clock`); its calendar is used
+        # The clock (a SimPy environment, :mod:`cssim.kernel.clock`); its calendar is used
         # directly: a day runs ~2.5M events, and Environment.schedule/step cost more than the
         # model's work per event.
         self.env = clock = Clock()

@@ -7,7 +7,7 @@ agent), a reply-time sampler (seconds, scaled by ``1 / speed``) and busy-time ac
   a reply soonest is found without scanning agents: idle ones in buckets by open chats, typing
   ones in a heap by when their typing queue empties (keys refreshed lazily).
 * :class:`BotPool` keeps only free slots: the bot never makes anyone wait for a reply.
-* :class:`Routing` (a mixin of :class:`cssim.model.simulation.Simulation`) is the dispatcher:
+* :class:`Routing` (a mixin of :class:`cssim.kernel.simulation.Simulation`) is the dispatcher:
   on arrival, at the instant ``now`` (s), ``_arrive`` picks by the policy (``human_first``: the
   bot takes over when no human could start within ``routing.takeover_s`` seconds; ``bot_first``;
   ``humans_only``) and ``_assign`` gives the chat a slot; with no free slot anywhere the
@@ -22,8 +22,8 @@ from collections import deque
 from heapq import heappop, heappush, heapreplace
 
 from cssim.config import Config
-from cssim.model.chat import Chat
-from cssim.model.records import INF
+from cssim.kernel.chat import Chat
+from cssim.kernel.records import INF
 
 FT, TEMPS, BOT = 0, 1, 2
 POOL_CODES = {"ft": FT, "temps": TEMPS, "bot": BOT}
@@ -55,7 +55,7 @@ class Agent:
 
 class _Pool:
     """What every pool has: its code, concurrency and busy-time accounts. (Reply times are the
-    customers' own draws: :class:`cssim.model.customers.ChatDraws`.)"""
+    customers' own draws: :class:`cssim.kernel.customers.ChatDraws`.)"""
 
     def __init__(self, name: str, cfg: Config, nbins: int):
         p = getattr(cfg.staffing, name)

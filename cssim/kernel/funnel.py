@@ -24,11 +24,11 @@ from collections import deque
 from heapq import heappop, heappush, heapreplace
 from typing import TYPE_CHECKING
 
-from cssim.model.pools import READY, Agent
-from cssim.model.records import PAID_NOW, UNPAID, UNPAID_NUDGED
+from cssim.kernel.pools import READY, Agent
+from cssim.kernel.records import PAID_NOW, UNPAID, UNPAID_NUDGED
 
 if TYPE_CHECKING:
-    from cssim.model.simulation import Call
+    from cssim.kernel.simulation import Call
 
 FOLLOWUP, NUDGE = 0, 1  # task kinds
 

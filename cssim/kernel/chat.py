@@ -1,5 +1,5 @@
 """A chat while it is open: the state its turns need (:class:`Chat`), one small object per open
-inquiry rather than a list per fact over the whole horizon (see :mod:`cssim.model.conversation`
+inquiry rather than a list per fact over the whole horizon (see :mod:`cssim.kernel.conversation`
 for the steps that use it)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from cssim.model.pools import Agent
+    from cssim.kernel.pools import Agent
 
 
 class Chat:
