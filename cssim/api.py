@@ -40,6 +40,8 @@ def simulate(
     replication: int = 0,
     progress: Callable[[float], None] | None = None,
     log: bool | None = None,
+    engine: str = "kernel",
+    extend: Callable[..., None] | None = None,
 ) -> Result:
     """Run one replication of ``cfg`` and return its :class:`~cssim.result.Result`.
 
@@ -49,14 +51,27 @@ def simulate(
     horizon simulated so far (0-1), once per planning interval. ``log`` (default ``cfg.log``):
     also return the chat log as ``Result.log`` (built after the run; a run without it pays
     nothing), stamped from ``cfg.start`` plus ``replication`` days.
+
+    ``engine``: ``"kernel"`` (the fused step loop, :mod:`cssim.kernel`, fast) or ``"simpy"``
+    (the readable reference, :mod:`cssim.model`); both give the same records, customer by
+    customer. ``extend``: ``fn(env, shop)``, called before the clock starts to add SimPy
+    processes to the reference model (``engine="simpy"`` only).
     """
+    if engine not in ("kernel", "simpy"):
+        raise ValueError(f"engine: expected 'kernel' or 'simpy', got {engine!r}")
+    if extend is not None and engine != "simpy":
+        raise ValueError("extend: runs only on the reference engine; pass engine='simpy'")
     if isinstance(cfg, DictConfig):
         cfg = to_config(cfg)
     validate(cfg)
     seed = cfg.seed if seed is None else int(seed)
     t0 = time.perf_counter()
-    sim = Simulation(cfg, seed, replication, progress)
-    records = sim.run()
+    if engine == "simpy":
+        from cssim.model import Shop
+
+        records = Shop(cfg, seed, replication).run(extend)
+    else:
+        records = Simulation(cfg, seed, replication, progress).run()
     metrics, intervals = compute(cfg, records)
     chats = build_log(cfg, records, replication) if (cfg.log if log is None else log) else None
     return Result(metrics, intervals, seed, replication, time.perf_counter() - t0, chats)

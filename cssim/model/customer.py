@@ -1,0 +1,202 @@
+"""One customer's life, as one SimPy process read top to bottom (:func:`customer_life`).
+
+Times are absolute seconds on the clock. A customer arrives with an inquiry, is routed (or
+waits in the shop queue), and chats: ``turns`` messages, each answered by one reply, with a
+think time between a reply and the next message. A human answers one message at a time, first
+come first served, so the instant a reply *starts* is known as soon as the message reaches the
+agent; abandonment is judged at that instant (MODEL.md step 5):
+
+* the first reply has not started by arrival + patience: the customer has left (lost); a
+  visible leaver closes the chat at its deadline, a silent one costs the agent the reply's
+  typing and the chat closes when it is sent;
+* a later reply has not started by the message's instant + its mid-chat patience: a mid-chat
+  drop at that deadline.
+
+The bot answers at once and never makes anyone wait, so its part of a chat is known as soon as
+it is seated: it resolves the inquiry, or after ``bot_turns_before_escalation`` replies the
+customer asks for a human (the hand-over) and waits for one, ahead of new inquiries.
+
+The process schedules each wake-up at the instant it is decided (``env.at``), so events that
+share an instant run in the order the fused kernel (:mod:`cssim.kernel`) schedules them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Generator
+
+import simpy
+
+from cssim.kernel.customers import BLOCK, Block
+from cssim.kernel.records import ABANDONED, DONE, DROPPED
+from cssim.model.pools import Agent, HumanPool
+
+INF = float("inf")
+
+if TYPE_CHECKING:
+    from cssim.model.shop import Shop, ShopEnvironment
+
+
+class Chat:
+    """A customer's inquiry while it is open: the message pending a reply and its deadline."""
+
+    __slots__ = ("cid", "agent", "turn", "turns", "written_at", "deadline", "resp_sum", "resp_n",
+                 "escalated", "closed", "seated", "reply", "draws", "think_at", "reply_at")
+
+    def __init__(self, env: "ShopEnvironment", cid: int, arrival: float, patience: float, turns: int):
+        self.cid = cid
+        self.agent: Agent | None = None
+        self.turn = 1  # the message whose reply is pending (1-based)
+        self.turns = turns  # messages in the chat as run (a hand-over may add one)
+        self.written_at = arrival  # when the pending message was written (s)
+        self.deadline = arrival + patience  # the latest instant its reply may start (s)
+        self.resp_sum = 0.0  # response times of the replies so far (s)
+        self.resp_n = 0
+        self.escalated = False
+        self.closed = False
+        self.seated: simpy.Event | None = None  # while queued: succeeds with the agent it is seated with
+        self.reply: Reply | None = None  # the reply to the pending message, once it reached a human
+        self.draws: Block | None = None  # the customer's block of per-turn draws (first seating)
+        self.think_at = 0  # where its think times and mid-chat patiences start in the block
+        self.reply_at = 0  # where its replies start in the block
+
+    def bind(self, draws: Block) -> None:
+        i = self.cid & (BLOCK - 1)
+        self.draws = draws
+        self.think_at = draws.gap[i]
+        self.reply_at = draws.rep[i]
+
+    def reply_s(self, pool_code: int, message: int) -> float:
+        """How long a reply of ``pool_code`` to message ``message`` takes (s)."""
+        assert self.draws is not None
+        return self.draws.reply[pool_code][self.reply_at + message - 1]
+
+    def think_s(self, reply: int) -> float:
+        """How long the customer thinks after reply ``reply`` before the next message (s)."""
+        assert self.draws is not None
+        return self.draws.think[self.think_at + reply - 1]
+
+    def midchat_patience_s(self, message: int) -> float:
+        """How long the customer waits for the reply to message ``message`` (>= 2) to start (s)."""
+        assert self.draws is not None
+        return self.draws.midpat[self.think_at + message - 2]
+
+
+class Reply:
+    """A message's reply at a human: when it starts and is sent (s); ``gone``: the customer
+    left before it started (then ``sent`` is when a silent leaver's wasted reply is done)."""
+
+    __slots__ = ("start", "sent", "gone")
+
+    def __init__(self, start: float, sent: float, gone: bool):
+        self.start, self.sent, self.gone = start, sent, gone
+
+
+def message_reaches(chat: Chat, agent: Agent, now: float, silent: bool) -> Reply:
+    """The chat's pending message joins the agent's typing queue at ``now``: the reply starts
+    when the queue empties, unless that is after the customer's deadline."""
+    pool = agent.pool
+    assert isinstance(pool, HumanPool)
+    start = agent.busy_until if agent.busy_until > now else now
+    if start > chat.deadline:
+        if chat.turn == 1 and silent:  # gone without a word: the agent still types the reply
+            return Reply(start, pool.type_at(agent, start, chat.reply_s(pool.code, 1)), gone=True)
+        return Reply(start, chat.deadline, gone=True)
+    return Reply(start, pool.type_at(agent, start, chat.reply_s(pool.code, chat.turn)), gone=False)
+
+
+def customer_life(shop: "Shop", cid: int) -> Generator[simpy.Event, object, None]:
+    """Customer ``cid`` from arrival (now) to the end of its chat."""
+    env, router, records = shop.env, shop.router, shop.records
+    c = shop.customers
+    silent = bool(c.silent[cid])
+    chat = Chat(env, cid, env.now, float(c.patience[cid]), int(c.turns[cid]))
+
+    # 1. Routed by the policy, or waits in the shop queue until a slot frees (if it left
+    #    meanwhile and is not silent it is skipped there, and this process never resumes).
+    agent = router.for_new_inquiry()
+    if agent is None:
+        router.new.append(chat)
+        chat.seated = env.event()
+        agent = yield chat.seated
+    else:
+        shop.seat(agent, chat)
+    assert isinstance(agent, Agent)
+
+    # 2. The bot's part of the chat: resolved, or handed over to a human.
+    if not agent.pool.human:
+        if env.now > chat.deadline:  # a silent leaver reached from the queue: one wasted reply
+            done = env.now + chat.reply_s(agent.pool.code, 1)
+            agent.pool.book(agent, env.now, done)
+            yield env.at(done)
+            shop.close(chat, ABANDONED)
+            return
+        resolved = c.u_bot[cid] < shop.bot_resolve_prob
+        last = chat.turns if resolved else shop.bot_turns_before_handover
+        t, m = env.now, chat.written_at
+        spent = 0.0
+        for k in range(1, last + 1):
+            done = t + chat.reply_s(agent.pool.code, k)
+            if k == 1:
+                records.first_start[cid], records.first_sent[cid] = t, done
+                records.first_pool[cid] = agent.pool.code
+            spent += done - m
+            t = m = done + chat.think_s(k) if k < last or not resolved else done
+        chat.resp_sum += spent
+        chat.resp_n += last
+        agent.pool.book(agent, env.now, t)
+        yield env.at(t)
+        if resolved:
+            shop.close(chat, DONE)
+            return
+        # The hand-over: the customer's next message asks for a human.
+        chat.turn = last + 1
+        chat.turns = max(chat.turns, last + 1)
+        chat.written_at = env.now
+        chat.deadline = env.now + chat.midchat_patience_s(last + 1)
+        chat.escalated = True
+        records.escalated[cid] = True
+        bot, chat.agent = agent, None
+        human, _ = router.best_human()
+        if human is None:
+            router.handovers.append(chat)
+            seated = chat.seated = env.event()
+            waits: simpy.Event = seated
+            if chat.deadline < INF:
+                waits = seated | env.at(chat.deadline)
+            shop.leave_bot(bot)
+            yield waits
+            if not seated.triggered:
+                shop.close(chat, DROPPED)  # no human came in time: the chat closes
+                return
+            agent = seated.value
+        else:
+            shop.seat(human, chat)
+            shop.leave_bot(bot)
+            agent = human
+    assert isinstance(agent, Agent)
+
+    # 3. The human's part: each message waits for its reply, then the customer thinks.
+    reply = chat.reply
+    while True:
+        assert reply is not None
+        if reply.gone:
+            yield env.at(reply.sent)  # the deadline (a silent leaver: its wasted reply sent)
+            shop.close(chat, ABANDONED if chat.turn == 1 else DROPPED)
+            return
+        if chat.turn == 1:
+            records.first_start[cid], records.first_sent[cid] = reply.start, reply.sent
+            records.first_pool[cid] = agent.pool.code
+        elif chat.escalated and records.human_pool[cid] < 0:
+            records.human_pool[cid] = agent.pool.code  # the human's first reply after a hand-over
+        chat.resp_sum += reply.sent - chat.written_at
+        chat.resp_n += 1
+        if chat.turn == chat.turns:
+            yield env.at(reply.sent)
+            shop.close(chat, DONE)
+            return
+        yield env.at(reply.sent + chat.think_s(chat.turn))
+        # The next message; its own mid-chat patience starts now.
+        chat.turn += 1
+        chat.written_at = env.now
+        chat.deadline = env.now + chat.midchat_patience_s(chat.turn)
+        reply = chat.reply = message_reaches(chat, agent, env.now, silent)
