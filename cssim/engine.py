@@ -6,10 +6,10 @@ working; new code should import from :mod:`cssim.kernel` and its modules.
 
 from cssim.kernel.chat import Chat
 from cssim.kernel.conversation import Conversation
-from cssim.kernel.customers import ChatDraws, Customers, draw_customers
+from cssim.model.customers import ChatDraws, Customers, draw_customers
 from cssim.kernel.funnel import FOLLOWUP, NUDGE, Funnel
 from cssim.kernel.pools import BOT, BUSY, FT, NOWHERE, POOL_CODES, READY, TEMPS, Agent, BotPool, HumanPool, Routing
-from cssim.kernel.records import (
+from cssim.model.records import (
     ABANDONED, DONE, DROPPED, INF, NO_ORDER, OPEN, PAID_NOW, UNPAID, UNPAID_NUDGED, Records,
 )
 from cssim.kernel.shifts import Shifts

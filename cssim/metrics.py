@@ -14,7 +14,7 @@ import pandas as pd
 
 from cssim.config import Config
 from cssim.kernel.pools import BOT, FT, TEMPS
-from cssim.kernel.records import ABANDONED, DONE, DROPPED, NO_ORDER, PAID_NOW, UNPAID_NUDGED, Records
+from cssim.model.records import ABANDONED, DONE, DROPPED, NO_ORDER, PAID_NOW, UNPAID_NUDGED, Records
 from cssim.roster import head_seconds
 
 #: The public metric names, in display order (MODEL.md "Outputs"). Units: counts, shares in

@@ -32,7 +32,7 @@ PURPOSES = (
     "reply_bot",
     "think_extra",
     "midchat_extra",
-    "chats",  # parent of the per-block chat draws (cssim.kernel.customers.ChatDraws)
+    "chats",  # parent of the per-block chat draws (cssim.model.customers.ChatDraws)
     "tasks",  # follow-up and nudge replies, one per customer, kind and human pool
 )
 

@@ -102,7 +102,7 @@ def test_overtime_is_paid_and_reported():
 
 
 def _chat_draws(cfg, seed=5):
-    from cssim.kernel.customers import BLOCK, ChatDraws
+    from cssim.model.customers import BLOCK, ChatDraws
 
     cust = draw_customers(cfg, make_streams(seed, 0))
     d = ChatDraws(cfg, seed, 0, cust.turns)

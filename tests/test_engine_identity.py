@@ -19,7 +19,7 @@ import pytest
 import cssim
 from cssim.config import Config
 from cssim.kernel import Simulation
-from cssim.kernel.records import DROPPED, FIELDS, OPEN, UNPAID_NUDGED, Records
+from cssim.model.records import DROPPED, FIELDS, OPEN, UNPAID_NUDGED, Records
 from cssim.model import Shop
 
 # CI-sized Semir (the regression pins' scaling): volume and heads scaled together.
@@ -97,3 +97,11 @@ def test_kernel_refuses_extend() -> None:
         cssim.simulate(cfg, seed=1, extend=lambda env, shop: None)
     with pytest.raises(ValueError, match="^engine: "):
         cssim.simulate(cfg, seed=1, engine="ciw")
+
+
+def test_reference_ledger_declares_every_field() -> None:
+    """The reference writes every per-customer fact of the records (declared by name)."""
+    from cssim.model.customer import Ledger
+
+    ledger = Ledger(3, np.ones(3, dtype=np.int32))
+    assert {k for k in FIELDS if getattr(ledger, k, None) is ledger.arrays[k]} == set(FIELDS)

@@ -3,7 +3,7 @@
 A chat is ``turns`` customer messages, each answered by one reply; between a reply and the next
 message the customer thinks (s). Times are absolute seconds on the clock. A :class:`Chat` lives
 from the inquiry's arrival to the chat's end and carries what its turns need; what the metrics
-read is written to the records (:class:`cssim.kernel.records.Records`) once, when it happens.
+read is written to the records (:class:`cssim.model.records.Records`) once, when it happens.
 
 * A human types one reply at a time, FIFO: a message that reaches an agent at ``now`` starts
   being answered at ``max(now, agent.busy_until)`` and is sent a reply time (s) later. Since the
@@ -31,9 +31,9 @@ from __future__ import annotations
 from heapq import heappop, heappush
 
 from cssim.kernel.chat import Chat
-from cssim.kernel.customers import BLOCK
+from cssim.model.customers import BLOCK
 from cssim.kernel.pools import READY, Agent
-from cssim.kernel.records import ABANDONED, DONE, DROPPED
+from cssim.model.records import ABANDONED, DONE, DROPPED
 
 SHIFT = BLOCK.bit_length() - 1  # customer -> block: cid >> SHIFT (BLOCK is a power of two)
 

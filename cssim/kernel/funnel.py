@@ -25,7 +25,7 @@ from heapq import heappop, heappush, heapreplace
 from typing import TYPE_CHECKING
 
 from cssim.kernel.pools import READY, Agent
-from cssim.kernel.records import PAID_NOW, UNPAID, UNPAID_NUDGED
+from cssim.model.records import PAID_NOW, UNPAID, UNPAID_NUDGED
 
 if TYPE_CHECKING:
     from cssim.kernel.simulation import Call

@@ -23,7 +23,7 @@ from heapq import heappop, heappush, heapreplace
 
 from cssim.config import Config
 from cssim.kernel.chat import Chat
-from cssim.kernel.records import INF
+from cssim.model.records import INF
 
 FT, TEMPS, BOT = 0, 1, 2
 POOL_CODES = {"ft": FT, "temps": TEMPS, "bot": BOT}
@@ -55,7 +55,7 @@ class Agent:
 
 class _Pool:
     """What every pool has: its code, concurrency and busy-time accounts. (Reply times are the
-    customers' own draws: :class:`cssim.kernel.customers.ChatDraws`.)"""
+    customers' own draws: :class:`cssim.model.customers.ChatDraws`.)"""
 
     def __init__(self, name: str, cfg: Config, nbins: int):
         p = getattr(cfg.staffing, name)

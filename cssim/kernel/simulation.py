@@ -11,7 +11,7 @@ costs no extra attribute hop.
 
 What happens, when:
 
-* Customers are drawn up front (:mod:`cssim.kernel.customers`); a chat's per-turn draws when it
+* Customers are drawn up front (:mod:`cssim.model.customers`); a chat's per-turn draws when it
   first needs them, by blocks. Arrivals need no event: the loop merges the sorted arrival
   instants with the calendar (:class:`~cssim.kernel.clock.Clock`, a SimPy environment keyed by
   plain instants) and with the FIFO of follow-ups and nudges falling due
@@ -37,10 +37,10 @@ from cssim.arrivals import interval_edges_s
 from cssim.config import Config
 from cssim.kernel.clock import Clock
 from cssim.kernel.conversation import ChatEnds, Conversation
-from cssim.kernel.customers import ChatDraws, draw_customers
+from cssim.model.customers import ChatDraws, draw_customers
 from cssim.kernel.funnel import Funnel
 from cssim.kernel.pools import Routing
-from cssim.kernel.records import INF, Records, Writer
+from cssim.model.records import INF, Records, Writer
 from cssim.kernel.shifts import Shifts
 from cssim.streams import make_streams
 

@@ -10,7 +10,7 @@ extending (``cssim.simulate(cfg, engine="simpy", extend=fn)``) and proving the f
 * :mod:`~cssim.model.roster` — who is on when.
 
 The customers themselves (drawn before the clock starts, independent of staffing) and the
-records both engines write are shared: :mod:`cssim.kernel.customers`, :mod:`cssim.kernel.records`.
+records both engines write are shared: :mod:`cssim.model.customers`, :mod:`cssim.model.records`.
 """
 
 from cssim.model.shop import Shop, ShopEnvironment

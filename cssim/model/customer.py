@@ -24,16 +24,46 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Generator
 
+import numpy as np
 import simpy
 
-from cssim.kernel.customers import BLOCK, Block
-from cssim.kernel.records import ABANDONED, DONE, DROPPED
+from cssim.model.customers import BLOCK, Block
+from cssim.model.records import ABANDONED, DONE, DROPPED, FIELDS
 from cssim.model.pools import Agent, HumanPool
 
 INF = float("inf")
 
 if TYPE_CHECKING:
     from cssim.model.shop import Shop, ShopEnvironment
+
+
+class Ledger:
+    """What each customer's life leaves behind: one numpy array per fact, indexed by customer
+    (the columns of :class:`cssim.model.records.Records`, defined in
+    :data:`cssim.model.records.FIELDS`), each written once, at the step where it happens."""
+
+    def __init__(self, n: int, turns: np.ndarray):
+        a: dict[str, np.ndarray] = {k: np.full(n, v, dtype=dt) for k, (dt, v) in FIELDS.items()}
+        a["turns"][:] = turns
+        self.arrays = a
+        self.assigned = a["assigned"]  # first seated (s)
+        self.first_start = a["first_start"]  # first reply started (s)
+        self.first_sent = a["first_sent"]  # first reply sent (s)
+        self.first_pool = a["first_pool"]  # pool code of the first reply
+        self.human_pool = a["human_pool"]  # pool code of the human after a hand-over
+        self.end = a["end"]  # OPEN / DONE / ABANDONED / DROPPED
+        self.end_pool = a["end_pool"]  # pool code that ended the chat normally
+        self.resp_sum = a["resp_sum"]  # response times of all replies (s)
+        self.resp_n = a["resp_n"]
+        self.escalated = a["escalated"]
+        self.order = a["order"]  # NO_ORDER / PAID_NOW / UNPAID / UNPAID_NUDGED
+        self.followup_done = a["followup_done"]
+        self.followup_order = a["followup_order"]
+        self.last_agent = a["last_agent"]  # id of who held the chat last
+        self.end_t = a["end_t"]  # the chat ended (s)
+        self.order_t = a["order_t"]  # the order was placed (s)
+        self.turn = a["turn"]  # the latest message when the chat ended
+        self.turns = a["turns"]  # messages of the chat as run
 
 
 class Chat:
@@ -117,10 +147,11 @@ def customer_life(shop: "Shop", cid: int) -> Generator[simpy.Event, object, None
     if agent is None:
         router.new.append(chat)
         chat.seated = env.event()
-        agent = yield chat.seated
+        seated_with = yield chat.seated
+        assert isinstance(seated_with, Agent)
+        agent = seated_with
     else:
         shop.seat(agent, chat)
-    assert isinstance(agent, Agent)
 
     # 2. The bot's part of the chat: resolved, or handed over to a human.
     if not agent.pool.human:
@@ -168,6 +199,7 @@ def customer_life(shop: "Shop", cid: int) -> Generator[simpy.Event, object, None
             if not seated.triggered:
                 shop.close(chat, DROPPED)  # no human came in time: the chat closes
                 return
+            assert isinstance(seated.value, Agent)
             agent = seated.value
         else:
             shop.seat(human, chat)

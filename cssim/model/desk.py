@@ -28,8 +28,9 @@ import numpy as np
 import simpy
 
 from cssim.config import Config
-from cssim.kernel.customers import Customers
-from cssim.kernel.records import PAID_NOW, UNPAID, UNPAID_NUDGED, Writer
+from cssim.model.customers import Customers
+from cssim.model.customer import Ledger
+from cssim.model.records import PAID_NOW, UNPAID, UNPAID_NUDGED
 from cssim.model.pools import Agent, HumanPool, IdleBoard
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class TaskDesk:
     """Follow-ups and nudges: when they fall due, who does them, and what they achieve."""
 
     def __init__(self, env: "ShopEnvironment", cfg: Config, board: IdleBoard, customers: Customers,
-                 records: Writer):
+                 records: Ledger):
         self.env = env
         self.board = board
         self.task_reply = customers.task_reply  # (human pool, kind, customer) -> s

@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Callable
 
+import numpy as np
+
 from cssim.config import Config
 from cssim.model.pools import Agent, BotPool, HumanPool
 
@@ -34,7 +36,7 @@ class Router:
     """Picks servers for new inquiries and hand-overs, and keeps the queues of those waiting."""
 
     def __init__(self, env: "ShopEnvironment", cfg: Config, humans: list[HumanPool], bot: BotPool | None,
-                 silent: memoryview, seat: Callable[[Agent, "Chat"], None]):
+                 silent: np.ndarray, seat: Callable[[Agent, "Chat"], None]):
         self.env = env
         self.humans = humans  # in use, full-time first (ties go to full-time)
         self.bot = bot  # None when the policy or the roster has no bot

@@ -3,9 +3,9 @@ replication, and returns its records (MODEL.md steps 1-10).
 
 What happens, when (times are seconds on the clock):
 
-* Customers are drawn before the clock starts (:func:`cssim.kernel.customers.draw_customers`),
+* Customers are drawn before the clock starts (:func:`cssim.model.customers.draw_customers`),
   so every staffing sees the same customers; a chat's per-turn draws come from its block
-  (:class:`cssim.kernel.customers.ChatDraws`) when it is first seated.
+  (:class:`cssim.model.customers.ChatDraws`) when it is first seated.
 * An arrival process starts one :func:`~cssim.model.customer.customer_life` per inquiry.
 * At the horizon arrivals stop and nobody takes a new chat; whoever waits in the shop queue then
   is never served. The clock runs on until every chat that began before the horizon has ended.
@@ -33,9 +33,9 @@ from simpy.events import NORMAL, URGENT
 
 from cssim.arrivals import interval_edges_s
 from cssim.config import Config
-from cssim.kernel.customers import BLOCK, ChatDraws, draw_customers
-from cssim.kernel.records import DONE, DROPPED, Records, Writer
-from cssim.model.customer import Chat, customer_life, message_reaches
+from cssim.model.customers import BLOCK, ChatDraws, draw_customers
+from cssim.model.records import DONE, DROPPED, Records
+from cssim.model.customer import Chat, Ledger, customer_life, message_reaches
 from cssim.model.desk import FOLLOWUP, TaskDesk
 from cssim.model.pools import Agent, BotPool, HumanPool, IdleBoard
 from cssim.model.roster import Roster
@@ -56,7 +56,7 @@ class ShopEnvironment(simpy.Environment):
         event = simpy.Event(self)
         event._ok = True
         event._value = value
-        heappush(self._queue, (t, priority, next(self._eid), event))  # type: ignore[attr-defined]
+        heappush(self._queue, (t, priority, next(self._eid), event))  # type: ignore[attr-defined, misc]
         return event
 
     def wake(self, event: simpy.Event, value: Any) -> None:
@@ -78,7 +78,7 @@ class Shop:
         interval_s, warmup_s = cfg.interval_min * 60.0, cfg.warmup_h * 3600.0
         n_intervals = self.edges_s.size - 1
         self.customers = c = draw_customers(cfg, streams)
-        self.records = Writer(c.n, c.turns)
+        self.records = Ledger(c.n, c.turns)
         self.groups = roster(cfg, self.edges_s)
         r = cfg.routing
         self.bot_resolve_prob = r.bot_resolve_prob
@@ -94,7 +94,7 @@ class Shop:
         bot = self.pools["bot"] if self.groups["bot"] and r.policy != "humans_only" else None
         assert bot is None or isinstance(bot, BotPool)
         self.in_use: list[HumanPool | BotPool] = [*humans, *([bot] if bot else [])]
-        self.silent = memoryview(c.silent)
+        self.silent = c.silent
         self.router = Router(env, cfg, humans, bot, self.silent, self.seat)
         self.desk = TaskDesk(env, cfg, self.board or IdleBoard(), c, self.records)
         # no bot: nobody is handed over, and the hand-over's extra draws are not made

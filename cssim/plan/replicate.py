@@ -21,7 +21,7 @@ from scipy import stats
 
 from cssim.config import Config, validate
 from cssim.kernel import Simulation
-from cssim.kernel.records import NO_ORDER, PAID_NOW, UNPAID_NUDGED
+from cssim.model.records import NO_ORDER, PAID_NOW, UNPAID_NUDGED
 from cssim.metrics import compute
 
 #: First replies sent within this many seconds count towards ``rr_3min``.

@@ -29,7 +29,7 @@ from cssim.arrivals import arrival_times, forecast_multiplier
 from cssim.config import Config
 from cssim.streams import block_stream, draw
 
-POOLS = ("ft", "temps", "bot")  # pool codes 0, 1, 2 (cssim.kernel.pools)
+POOLS = ("ft", "temps", "bot")  # pool codes 0, 1, 2 (cssim.model.pools)
 BLOCK = 1024  # customers per block of chat draws
 
 
@@ -173,7 +173,9 @@ class ChatDraws:
         pools = [getattr(cfg.staffing, p) for p in POOLS]
         nt = int(turns.sum())
         reply = [draw(p.reply_s, rng, nt, 1.0 / p.speed) for p in pools]
-        extra_think, extra_mid, extra_reply = [], [], [[] for _ in pools]
+        extra_think: list[np.ndarray] = []
+        extra_mid: list[np.ndarray] = []
+        extra_reply: list[list[np.ndarray]] = [[] for _ in pools]
         for _ in range(n_extra):
             extra_think.append(draw(conv.think_s, rng, m))
             if per_turn:
@@ -188,6 +190,6 @@ class ChatDraws:
         reps = []
         for j in range(len(pools)):
             r, rep = _layout(reply[j], extra_reply[j], turns, need + 1)
-            reps.append(memoryview(r))
+            reps.append(memoryview(r))  # type: ignore[arg-type]
         self.made += 1
-        return Block(gap.tolist(), rep.tolist(), memoryview(think), memoryview(mid), reps)
+        return Block(gap.tolist(), rep.tolist(), memoryview(think), memoryview(mid), reps)  # type: ignore[arg-type]

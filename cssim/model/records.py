@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cssim.kernel.customers import Customers
+from cssim.model.customers import Customers
 
 INF = math.inf
 
@@ -53,10 +53,10 @@ class Writer:
     the model writes through."""
 
     def __init__(self, n: int, turns: np.ndarray):
-        self.arrays = {k: np.full(n, v, dtype=dt) for k, (dt, v) in FIELDS.items()}
+        self.arrays: dict[str, np.ndarray] = {k: np.full(n, v, dtype=dt) for k, (dt, v) in FIELDS.items()}
         self.arrays["turns"][:] = turns
         for k, a in self.arrays.items():
-            setattr(self, k, memoryview(a))
+            setattr(self, k, memoryview(a))  # type: ignore[arg-type]
 
 
 @dataclass
