@@ -29,6 +29,8 @@ class Roster:
                  pools: list[HumanPool | BotPool], router: Router, desk: TaskDesk,
                  board: IdleBoard | None, horizon_s: float):
         self.env = env
+        self.groups = groups  # pool name -> shift groups; call-ins add theirs (the metrics read them)
+        self.pools = {p.name: p for p in pools}
         self.router = router
         self.desk = desk
         self.board = board
@@ -67,6 +69,21 @@ class Roster:
             self.router.drain()
             if self.desk.waiting:
                 self.desk.work()
+
+    def call_in(self, pool: str, count: int, until_s: float) -> list[Agent]:
+        """``count`` extra agents of ``pool`` come on shift now until ``until_s`` (s), paid for
+        that span like a rostered group, and take waiting customers at once."""
+        if pool not in self.pools or not self.pools[pool].human:
+            raise ValueError(f"call_in: pool {pool!r} is not a human pool in use ({sorted(p for p, q in self.pools.items() if q.human)})")
+        now = self.env.now
+        home = self.pools[pool]
+        agents = [Agent(home, len(self.agents) + i, until_s) for i in range(count)]
+        self.agents += agents
+        self.groups[pool].append(Group(pool, now, until_s, count, ((now, until_s, count),)))
+        self.set_working(agents, count)
+        if until_s < self.horizon_s:
+            self._change_at(until_s, agents, 0)
+        return agents
 
     def close(self) -> None:
         """The horizon: everyone on shift stops taking chats (finishing those they hold is

@@ -40,6 +40,7 @@ class Router:
         self.env = env
         self.humans = humans  # in use, full-time first (ties go to full-time)
         self.bot = bot  # None when the policy or the roster has no bot
+        self.bot_open = True  # False while the bot is out (an extension's outage): nobody new goes to it
         self.policy = cfg.routing.policy
         self.takeover_s = cfg.routing.takeover_s
         self.escalation_priority = cfg.routing.escalation_priority
@@ -68,7 +69,21 @@ class Router:
         return agent, start
 
     def free_bot(self) -> Agent | None:
-        return self.bot.least_loaded() if self.bot is not None else None
+        return self.bot.least_loaded() if self.bot is not None and self.bot_open else None
+
+    def close_bot(self) -> None:
+        """The bot takes no new chats (those it holds go on): every inquiry goes to humans."""
+        self.bot_open = False
+
+    def open_bot(self) -> None:
+        """The bot takes chats again, starting with those waiting in the queues."""
+        self.bot_open = True
+        self.drain()
+
+    def queue_length(self) -> int:
+        """Customers in the shop queue now who have not left (their deadline is still ahead)."""
+        now = self.env.now
+        return sum(1 for chat in self.new if chat.deadline >= now)
 
     def for_new_inquiry(self) -> Agent | None:
         """Where the policy sends a new inquiry now, or None (it queues)."""
@@ -106,6 +121,8 @@ class Router:
     def fill(self, agent: Agent) -> None:
         """An agent's slot just freed: it takes waiting customers up to its concurrency."""
         if not agent.on_shift or not (self.new or self.handovers):
+            return
+        if agent.pool is self.bot and not self.bot_open:
             return
         human = agent.pool.human
         while agent.open < agent.pool.concurrency:
