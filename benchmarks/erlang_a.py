@@ -85,7 +85,7 @@ def main() -> None:
     body += (
         "\n\nExact P(abandon) from cssim.analytic.erlang_a. Each run is ~3.5 simulated hours from an empty system, and"
         " at P = 0.0005 abandonments come in a few bursts, so a single run's estimate is rough (a binomial standard"
-        " error would understate its spread); the accuracy check with confidence intervals is `python -m cssim.validate`."
+        " error would understate its spread); the accuracy check with confidence intervals is `python -m cssim.erlang_check`."
         " Ciw counts abandoned / (arrivals - still queued at the end)."
     )
     body += "\nTargets: cssim >= 10x textbook SimPy, >= 80x Ciw."

@@ -18,11 +18,12 @@ from cssim.chatlog import build_log
 from cssim.config import Config, validate
 from cssim.kernel import Simulation
 from cssim.metrics import compute
+from cssim.paths import DEFAULT_SCENARIO
 from cssim.result import Result
 from cssim.schema import compose_config, resolve_scenario, to_config
 
 
-def load_scenario(name_or_path: str = "semir_double11_2016", overrides: Sequence[str] = ()) -> Config:
+def load_scenario(name_or_path: str = DEFAULT_SCENARIO, overrides: Sequence[str] = ()) -> Config:
     """Compose a scenario with hydra, exactly as the ``cssim`` command line does.
 
     ``name_or_path``: a shipped scenario's name (``erlang_a``, ``semir_double11_2016``, ...) or

@@ -1,5 +1,5 @@
 """The chat log: one row per inquiry, in the schema a shop exports (MODEL.md "Chat log and
-calibration"), built after a run from the engine's :class:`~cssim.engine.Records`.
+calibration"), built after a run from either engine's :class:`~cssim.model.records.Records`.
 
 Nothing here runs during the simulation: the engine only keeps a few per-customer facts it
 sets once per chat (who held the chat last, when it ended, when an order was placed), and this
@@ -47,8 +47,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cssim.config import Config, start_instant
-from cssim.engine import ABANDONED, DONE, NO_ORDER, PAID_NOW, UNPAID_NUDGED, Records
+from cssim.config import POOLS, Config, start_instant
+from cssim.model.records import ABANDONED, DONE, NO_ORDER, PAID_NOW, UNPAID_NUDGED, Records
 from cssim.io import write_atomic
 
 #: The log's columns, in order (MODEL.md "Chat log and calibration").
@@ -59,7 +59,7 @@ COLUMNS = (
 )
 TIME_COLUMNS = ("arrival_ts", "first_reply_ts", "left_ts", "end_ts", "order_ts", "paid_ts")
 BOOL_COLUMNS = ("returning", "ordered", "nudged", "followed_up")
-POOL_NAMES = ("ft", "temps", "bot")
+POOL_NAMES = POOLS
 
 
 def day_origin(cfg: Config, replication: int) -> pd.Timestamp:

@@ -47,7 +47,7 @@ from omegaconf import DictConfig
 from cssim.config import DELAY_EFFECTS, DISTRIBUTIONS, POLICIES, TURN_DISTS, Config
 from cssim.cluster import launcher_problem, prepare_cli_env
 from cssim.io import os_error_line, unique_run_dir, write_atomic
-from cssim.paths import config_dir
+from cssim.paths import DEFAULT_SCENARIO, config_dir
 from cssim.schema import compose_config, expand_sweep, one_line, prepare_overrides, register, scenario_names, to_config
 
 # The engine (cssim.runner) and the sweep tables and charts (cssim.sweep: pandas, matplotlib)
@@ -421,7 +421,7 @@ def help_text(argv: list[str]) -> str:
     return "\n".join([
         "cssim: simulate customer-service chat staffing through a sales peak.",
         "",
-        "  cssim [key=value ...]                  run a scenario (default: semir_double11_2016), print its KPI table",
+        f"  cssim [key=value ...]                  run a scenario (default: {DEFAULT_SCENARIO}), print its KPI table",
         "  cssim scenario=NAME|path/to/file.yaml  another scenario, or your own file (same keys)",
         "  cssim -m key=a,b,c [key2=x,y] ...      a sweep: every combination, then tables and charts",
         "  cssim -m ... hydra/launcher=parallel   the same sweep in 2 local processes",

@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from cssim.config import Config
-from cssim.kernel.pools import BOT, FT, TEMPS
+from cssim.config import POOLS, Config
+from cssim.model.pools import BOT, FT, TEMPS
 from cssim.model.records import ABANDONED, DONE, DROPPED, NO_ORDER, PAID_NOW, UNPAID_NUDGED, Records
 from cssim.roster import head_seconds
 
@@ -137,11 +137,11 @@ def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
     lengths = np.diff(edges)
     span = np.array([W, T])
     heads_s = {p: head_seconds(g, edges) for p, g in rec.groups.items()}
-    for p in ("ft", "temps", "bot"):
+    for p in POOLS:
         cap = head_seconds(rec.groups[p], span)[0] * (cfg.staffing.bot.concurrency if p == "bot" else 1)
         m[f"utilization_{p}"] = _div(rec.busy_w[p], cap)
     days = (cfg.horizon_h - cfg.warmup_h) / 24.0
-    paid_h = {p: head_seconds(rec.groups[p], span, paid=True)[0] / 3600.0 for p in ("ft", "temps", "bot")}
+    paid_h = {p: head_seconds(rec.groups[p], span, paid=True)[0] / 3600.0 for p in POOLS}
     for p, code in (("ft", FT), ("temps", TEMPS)):
         received = ((first_pool == code) & responded).sum() + ((human_pool == code) & keep).sum()
         # Per head and per day measured, and per 8 hours a head is on shift (paid, breaks
@@ -152,7 +152,7 @@ def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
     cost = {}
     overtime = 0.0
     measured = 1.0 - cfg.warmup_h / cfg.horizon_h
-    for p in ("ft", "temps", "bot"):
+    for p in POOLS:
         pool = getattr(cfg.staffing, p)
         cost[p] = paid_h[p] * pool.cost_per_hour + (pool.cost_fixed * measured if rec.groups[p] else 0.0)
         overtime += rec.overtime_w[p] / 3600.0 * pool.cost_per_hour
@@ -192,10 +192,10 @@ def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
             "waiting_agent": _waiting(assigned, np.minimum(fs, deadline), edges[1:]),
         }
     )
-    for p in ("ft", "temps", "bot"):
+    for p in POOLS:
         iv[f"heads_{p}"] = heads_s[p] / lengths
     busy = {p: np.asarray(x, dtype=float) for p, x in rec.busy_s.items()}
-    for p in ("ft", "temps", "bot"):
+    for p in POOLS:
         cap = heads_s[p] * (cfg.staffing.bot.concurrency if p == "bot" else 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             iv[f"utilization_{p}"] = np.where(cap > 0, busy[p] / cap, np.nan)

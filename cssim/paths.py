@@ -7,6 +7,10 @@ from pathlib import Path
 
 _PKG = Path(__file__).resolve().parent
 
+#: The scenario ``cssim`` runs when none is named (``configs/config.yaml``'s default, checked by
+#: ``tests/test_engine_identity.py``), and the default of every function that takes one.
+DEFAULT_SCENARIO = "semir_double11_2016"
+
 
 def _data_dir(name: str) -> Path:
     installed = _PKG / name

@@ -30,6 +30,7 @@ import pandas as pd
 import yaml
 
 from cssim.charts import subplots
+from cssim.config import POOLS
 from cssim.io import write_csv, write_parquet, write_png
 from cssim.metrics import DIAGNOSTICS, METRICS, UNITS
 from cssim.schema import expand_sweep  # noqa: F401  (its home was here; the command line checks sweeps without this module)
@@ -232,7 +233,7 @@ def intraday_chart(intervals: pd.DataFrame, title: str):
     ax2.set_ylabel("first response (s)")
     handles = axes[1].get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     axes[1].legend(handles, [h.get_label() for h in handles], **outside)
-    for p in ("ft", "temps", "bot"):
+    for p in POOLS:
         if iv[f"heads_{p}"].max() > 0:
             axes[2].step(iv["start_h"], iv[f"heads_{p}"], where="post", label=f"heads {p}")
     axes[2].set_ylabel("agents on shift")

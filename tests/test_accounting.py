@@ -9,7 +9,9 @@ import numpy as np
 
 import cssim
 from cssim.config import Pool, Shift
-from cssim.engine import OPEN, Simulation, draw_customers
+from cssim.kernel import Simulation
+from cssim.model.customers import draw_customers
+from cssim.model.records import OPEN
 from cssim.roster import head_seconds, pool_groups
 from cssim.streams import make_streams
 
@@ -80,7 +82,7 @@ def test_every_reply_of_a_drained_chat_is_counted():
     (README, metrics table): a chat that ended normally got one reply per turn, also when it
     arrived just before the horizon."""
     cfg, sim, rec = _late_chats()
-    from cssim.engine import DONE
+    from cssim.model.records import DONE
 
     late_done = [c for c in range(sim.n) if rec.end[c] == DONE and rec.customers.arrival[c] >= rec.horizon_s - 900]
     assert len(late_done) > 300

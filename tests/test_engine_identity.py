@@ -105,3 +105,13 @@ def test_reference_ledger_declares_every_field() -> None:
 
     ledger = Ledger(3, np.ones(3, dtype=np.int32))
     assert {k for k in FIELDS if getattr(ledger, k, None) is ledger.arrays[k]} == set(FIELDS)
+
+
+def test_one_default_scenario_name() -> None:
+    """The hydra default (configs/config.yaml) and the Python default are one name."""
+    import yaml
+
+    from cssim.paths import DEFAULT_SCENARIO, config_dir
+
+    defaults = yaml.safe_load((config_dir() / "config.yaml").read_text())["defaults"]
+    assert {"scenario": DEFAULT_SCENARIO} in defaults

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections import Counter
 
 import cssim
-from cssim.engine import DROPPED, OPEN, Simulation
+from cssim.kernel import Simulation
+from cssim.model.records import DROPPED, OPEN
 
 
 class _Logged(Simulation):

@@ -4,7 +4,7 @@ The ``erlang_a`` scenario is M/M/n+M: Poisson arrivals, n agents with concurrenc
 exponential reply per chat, exponential patience judged at the start of service. Its stationary
 behaviour is the birth-death chain solved exactly by :func:`cssim.analytic.erlang_a`.
 
-Tolerance (:mod:`cssim.validate`): each point runs R independent replications of a long horizon
+Tolerance (:mod:`cssim.erlang_check`): each point runs R independent replications of a long horizon
 after a warm-up that washes out the empty start. The replication means are i.i.d., so
 ``mean +- t(0.999, R-1) * sd / sqrt(R)`` is a 99.8% confidence interval for the stationary value
 (up to the warm-up bias, orders of magnitude smaller than the interval here). A test fails only
@@ -23,8 +23,8 @@ from scipy import stats
 
 import cssim
 from cssim.analytic import erlang_a
-from cssim.engine import Simulation
-from cssim.validate import compare, table
+from cssim.kernel import Simulation
+from cssim.erlang_check import compare, table
 
 
 def check(**point) -> None:

@@ -20,7 +20,8 @@ import math
 import pytest
 
 import cssim
-from cssim.engine import INF, Simulation
+from cssim.kernel import Simulation
+from cssim.model.records import INF
 
 
 class Checked(Simulation):

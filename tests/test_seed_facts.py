@@ -16,7 +16,7 @@ import sys
 import numpy as np
 
 import cssim
-from cssim.engine import Simulation
+from cssim.kernel import Simulation
 
 AMPLE = [  # so many agents that nobody ever waits: the mechanisms show without queueing noise
     "staffing.ft.count=400",

@@ -20,6 +20,7 @@ import pandas as pd
 from cssim.calibrate.fit import Calibration, calibrate
 from cssim.calibrate.logs import LogData, LogError, from_frame, load_log
 from cssim.config import Config, start_instant
+from cssim.paths import DEFAULT_SCENARIO
 
 
 def _base(base: str | Config) -> Config:
@@ -30,7 +31,7 @@ def _base(base: str | Config) -> Config:
     return load_scenario(base)
 
 
-def calibrate_log(log: str | Path | pd.DataFrame, base: str | Config = "semir_double11_2016", interval_min: float = 15.0) -> Calibration:
+def calibrate_log(log: str | Path | pd.DataFrame, base: str | Config = DEFAULT_SCENARIO, interval_min: float = 15.0) -> Calibration:
     """Read (a path) or take (a DataFrame) a chat log and calibrate ``base`` to it."""
     cfg = _base(base)
     start = pd.Timestamp(start_instant(cfg))

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from cssim.paths import DEFAULT_SCENARIO
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage too)
@@ -25,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="cssim calibrate", description="Fit a scenario to a chat log (CSV or Parquet).")
     p.add_argument("log", help="the chat log: .csv or .parquet, one row per inquiry")
     p.add_argument("--out", default="calibrated.yaml", help="the scenario YAML to write (charts and the fit table go beside it)")
-    p.add_argument("--base", default="semir_double11_2016", help="scenario (name or YAML) for what a log cannot tell: staffing, costs, shifts")
+    p.add_argument("--base", default=DEFAULT_SCENARIO, help="scenario (name or YAML) for what a log cannot tell: staffing, costs, shifts")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a key of the base, as on the cssim command line (repeatable): the log's own staffing or routing")
     p.add_argument("--interval-min", type=float, default=15.0, help="planning interval of the fitted arrival profile (min)")

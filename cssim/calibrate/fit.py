@@ -47,9 +47,9 @@ from cssim.calibrate.estimators import (
     Z95, DurationFit, Estimate, best_duration, fit_turns, kaplan_meier, mean_t, wilson,
 )
 from cssim.calibrate.logs import LogData
-from cssim.config import Config, Dist, validate
+from cssim.config import POOLS, Config, Dist, validate
 
-HUMANS = ("ft", "temps")
+HUMANS = tuple(p for p in POOLS if p != "bot")
 
 #: Parameters a log cannot identify, kept from the base scenario, with the reason.
 KEPT = (
@@ -223,7 +223,7 @@ def calibrate(L: LogData, base: Config, interval_min: float = 15.0, min_sample: 
     escalated = (L.pool == "bot") & np.isin(L.agent_pool, HUMANS)
     reply_mean: dict[str, float] = {}
     reply_se_log: dict[str, float] = {}
-    for p in ("ft", "temps", "bot"):
+    for p in POOLS:
         if p == "bot":
             # The bot never queues a reply: one with a slot free at the arrival took the inquiry
             # then, so its first response is its typing time.
@@ -269,7 +269,7 @@ def calibrate(L: LogData, base: Config, interval_min: float = 15.0, min_sample: 
     def typing(pool: np.ndarray) -> np.ndarray:
         """Each row's pool's effective mean typing time (s), fitted or from the base."""
         out = np.zeros(pool.size)
-        for p in ("ft", "temps", "bot"):
+        for p in POOLS:
             m = reply_mean.get(p)
             if m is None:
                 pc = getattr(base.staffing, p)
@@ -408,7 +408,7 @@ def calibrate(L: LogData, base: Config, interval_min: float = 15.0, min_sample: 
         cfg.followup.conversion_prob = float(round(p, 4))
 
     # --- reported only ------------------------------------------------------------------------------
-    for p in ("ft", "temps", "bot"):
+    for p in POOLS:
         ids = np.unique(L.agent_id[L.agent_pool == p])
         if ids.size:
             est.append(Estimate(f"observed agents ({p})", float(ids.size), math.nan, math.nan, int((L.agent_pool == p).sum()),

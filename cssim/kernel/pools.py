@@ -25,8 +25,7 @@ from cssim.config import Config
 from cssim.kernel.chat import Chat
 from cssim.model.records import INF
 
-FT, TEMPS, BOT = 0, 1, 2
-POOL_CODES = {"ft": FT, "temps": TEMPS, "bot": BOT}
+from cssim.model.pools import BOT, FT, POOL_CODES, TEMPS  # noqa: F401 (one definition of the codes)
 # Where the routing files a human (``Agent.where``).
 NOWHERE, READY, BUSY = 0, 1, 2
 

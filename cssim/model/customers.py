@@ -26,10 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from cssim.arrivals import arrival_times, forecast_multiplier
-from cssim.config import Config
+from cssim.config import POOLS, Config
 from cssim.streams import block_stream, draw
 
-POOLS = ("ft", "temps", "bot")  # pool codes 0, 1, 2 (cssim.model.pools)
 BLOCK = 1024  # customers per block of chat draws
 
 

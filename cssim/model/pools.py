@@ -25,10 +25,10 @@ from __future__ import annotations
 
 from heapq import heappop, heappush, heapreplace
 
-from cssim.config import Config
+from cssim.config import POOLS, Config
 
-FT, TEMPS, BOT = 0, 1, 2  # pool codes, as in the records
-POOL_CODES = {"ft": FT, "temps": TEMPS, "bot": BOT}
+POOL_CODES = {name: code for code, name in enumerate(POOLS)}  # as in the records
+FT, TEMPS, BOT = POOL_CODES["ft"], POOL_CODES["temps"], POOL_CODES["bot"]
 
 # Where a pool's board files a human.
 OFF_BOARD, IDLE, TYPING = 0, 1, 2

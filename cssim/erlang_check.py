@@ -8,7 +8,7 @@ interval is ``mean +- t(level, R-1) * sd / sqrt(R)``: the replication means are 
 covers the stationary value with probability ``level`` up to the warm-up bias (negligible next
 to it here).
 
-    python -m cssim.validate            # prints the comparison table (about a minute)
+    python -m cssim.erlang_check            # prints the comparison table (about a minute)
 """
 
 from __future__ import annotations
