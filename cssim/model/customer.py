@@ -28,7 +28,7 @@ import numpy as np
 import simpy
 
 from cssim.model.customers import BLOCK, Block
-from cssim.model.records import ABANDONED, DONE, DROPPED, FIELDS
+from cssim.model.records import ABANDONED, DONE, DROPPED, FIELDS, LOST_HANDOVER
 from cssim.model.pools import Agent, HumanPool
 
 INF = float("inf")
@@ -51,7 +51,11 @@ class Ledger:
         self.first_sent = a["first_sent"]  # first reply sent (s)
         self.first_pool = a["first_pool"]  # pool code of the first reply
         self.human_pool = a["human_pool"]  # pool code of the human after a hand-over
-        self.end = a["end"]  # OPEN / DONE / ABANDONED / DROPPED
+        self.handover_t = a["handover_t"]  # the bot handed the chat over (s)
+        self.human_start = a["human_start"]  # the human's first reply after it started (s)
+        self.human_sent = a["human_sent"]  # ... and was sent (s)
+        self.drop_wait = a["drop_wait"]  # a mid-chat drop: how long the customer had waited (s)
+        self.end = a["end"]  # OPEN / DONE / ABANDONED / DROPPED / LOST_HANDOVER
         self.end_pool = a["end_pool"]  # pool code that ended the chat normally
         self.resp_sum = a["resp_sum"]  # response times of all replies (s)
         self.resp_n = a["resp_n"]
@@ -179,13 +183,16 @@ def customer_life(shop: "Shop", cid: int) -> Generator[simpy.Event, object, None
         if resolved:
             shop.close(chat, DONE)
             return
-        # The hand-over: the customer's next message asks for a human.
+        # The hand-over: the customer's next message asks for a human, and the customer waits
+        # for a human's first reply, routed like a new inquiry but ahead of new inquiries, for
+        # its hand-over patience (drawn before the clock started).
         chat.turn = last + 1
         chat.turns = max(chat.turns, last + 1)
         chat.written_at = env.now
-        chat.deadline = env.now + chat.midchat_patience_s(last + 1)
+        chat.deadline = env.now + float(c.handover_patience[cid])
         chat.escalated = True
         records.escalated[cid] = True
+        records.handover_t[cid] = env.now
         bot, chat.agent = agent, None
         human, _ = router.best_human()
         if human is None:
@@ -197,7 +204,8 @@ def customer_life(shop: "Shop", cid: int) -> Generator[simpy.Event, object, None
             shop.leave_bot(bot)
             yield waits
             if not seated.triggered:
-                shop.close(chat, DROPPED)  # no human came in time: the chat closes
+                if not chat.closed:  # (closed: still waiting at the horizon, never served)
+                    shop.close(chat, LOST_HANDOVER)  # no human came in time: a lost inquiry
                 return
             assert isinstance(seated.value, Agent)
             agent = seated.value
@@ -209,17 +217,22 @@ def customer_life(shop: "Shop", cid: int) -> Generator[simpy.Event, object, None
 
     # 3. The human's part: each message waits for its reply, then the customer thinks.
     reply = chat.reply
+    first_human_reply = chat.escalated  # the reply a handed-over customer waits for
     while True:
         assert reply is not None
-        if reply.gone:
+        if reply.gone:  # left before the reply started: lost (first reply, hand-over) or a drop
+            if not first_human_reply and chat.turn > 1:
+                records.drop_wait[cid] = chat.deadline - chat.written_at
             yield env.at(reply.sent)  # the deadline (a silent leaver: its wasted reply sent)
-            shop.close(chat, ABANDONED if chat.turn == 1 else DROPPED)
+            shop.close(chat, ABANDONED if chat.turn == 1 else LOST_HANDOVER if first_human_reply else DROPPED)
             return
         if chat.turn == 1:
             records.first_start[cid], records.first_sent[cid] = reply.start, reply.sent
             records.first_pool[cid] = agent.pool.code
-        elif chat.escalated and records.human_pool[cid] < 0:
-            records.human_pool[cid] = agent.pool.code  # the human's first reply after a hand-over
+        elif first_human_reply:  # the human's first reply after a hand-over
+            records.human_pool[cid] = agent.pool.code
+            records.human_start[cid], records.human_sent[cid] = reply.start, reply.sent
+        first_human_reply = False
         chat.resp_sum += reply.sent - chat.written_at
         chat.resp_n += 1
         if chat.turn == chat.turns:

@@ -34,7 +34,7 @@ from simpy.events import NORMAL, URGENT
 from cssim.arrivals import interval_edges_s
 from cssim.config import Config
 from cssim.model.customers import BLOCK, ChatDraws, draw_customers
-from cssim.model.records import DONE, DROPPED, Records
+from cssim.model.records import DONE, DROPPED, LOST_HANDOVER, Records
 from cssim.model.customer import Chat, Ledger, customer_life, message_reaches
 from cssim.model.desk import FOLLOWUP, TaskDesk
 from cssim.model.pools import Agent, BotPool, HumanPool, IdleBoard
@@ -156,7 +156,7 @@ class Shop:
                 desk.place_order(cid)
             elif desk.followups_on:
                 desk.later(FOLLOWUP, cid)
-        elif how == DROPPED and presale and desk.followups_on and desk.followup_drops:
+        elif how in (DROPPED, LOST_HANDOVER) and presale and desk.followups_on and desk.followup_drops:
             desk.later(FOLLOWUP, cid)
         if agent is not None:
             self.release(agent)
@@ -170,13 +170,18 @@ class Shop:
             self.env.process(customer_life(self, cid))
 
     def _close(self, _: simpy.Event) -> None:
-        """The horizon: arrivals have stopped, nobody takes a new chat; the shop queue is never
-        served (hand-overs already waiting keep waiting for their deadline)."""
+        """The horizon: arrivals have stopped, nobody takes a new chat; whoever waits in the
+        shop queue, for a first reply or for a human after a hand-over, is never served."""
         horizon = self.horizon_s
         for chat in self.router.new:
             if chat.deadline > horizon:
                 self.waiting_at_end[chat.cid] = True
+        for chat in self.router.handovers:
+            if not chat.closed and chat.deadline > horizon:
+                self.waiting_at_end[chat.cid] = True
+                chat.closed = True  # withdrawn unserved: no record of an end
         self.router.new.clear()
+        self.router.handovers.clear()
         self.roster.close()
 
     def run(self, extend: Callable[[simpy.Environment, "Shop"], None] | None = None) -> Records:
