@@ -11,8 +11,8 @@ reference; one room per concept (see each module's docstring for its semantics):
 * :mod:`~cssim.kernel.simulation` — the clock and the wiring.
 """
 
-from cssim.model.customers import Customers, draw_customers
+from cssim.model.customers import CustomerDraws, draw_customers
 from cssim.model.records import Records
 from cssim.kernel.simulation import Simulation
 
-__all__ = ["Customers", "Records", "Simulation", "draw_customers"]
+__all__ = ["CustomerDraws", "Records", "Simulation", "draw_customers"]

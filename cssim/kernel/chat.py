@@ -11,28 +11,27 @@ if TYPE_CHECKING:
 
 
 class Chat:
-    """One inquiry's chat while it is open, and a SimPy event of its own next step (a chat has
-    at most one step pending on the calendar: ``callbacks`` names it). ``k``: the message whose
-    reply is pending (1-based); ``n``: messages in the chat as run; ``t``: when message ``k`` was
-    written (s); ``dl``: its deadline (s); ``rs``/``rn``: the sum (s) and count of response
-    times so far. ``th``/``mp`` (think times and mid-chat patiences, from ``go``) and ``rp`` (the
-    current agent's pool's replies, from ``ro``) are views into the customer's block ``blk``."""
+    """One inquiry's chat while it is open, and its own calendar entry (a chat has at most one
+    step pending on the calendar: ``callbacks`` names it).
 
-    __slots__ = ("cid", "agent", "k", "n", "t", "dl", "rs", "rn", "esc", "blk", "th", "mp", "rp", "go", "ro", "callbacks")
-    _ok = True
+    ``turn``: the message whose reply is pending (1-based); ``turns``: messages in the chat as
+    run; ``written_at``: when message ``turn`` was written (s); ``deadline``: the latest instant
+    its reply may start (s); ``resp_sum``/``resp_n``: the sum (s) and count of response times so
+    far; ``escalated``: handed over by the bot. ``think`` and ``midchat_patience`` (from
+    ``think_at``) and ``replies`` (the current agent's pool's, from ``reply_at``) are views into
+    the customer's block of draws ``draws``."""
 
-    def __init__(self, cid: int, t: float, deadline: float, n: int):
+    __slots__ = ("cid", "agent", "turn", "turns", "written_at", "deadline", "resp_sum", "resp_n", "escalated",
+                 "draws", "think", "midchat_patience", "replies", "think_at", "reply_at", "callbacks")
+
+    def __init__(self, cid: int, written_at: float, deadline: float, turns: int):
         self.cid = cid
         self.agent: Agent | None = None
-        self.k = 1
-        self.n = n
-        self.t = t
-        self.dl = deadline
-        self.rs = 0.0
-        self.rn = 0
-        self.esc = False
-        self.blk = None
-
-    @property
-    def value(self) -> "Chat":  # what a SimPy callback reads from its event
-        return self
+        self.turn = 1
+        self.turns = turns
+        self.written_at = written_at
+        self.deadline = deadline
+        self.resp_sum = 0.0
+        self.resp_n = 0
+        self.escalated = False
+        self.draws = None

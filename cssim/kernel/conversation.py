@@ -26,7 +26,7 @@ read is written to the records (:class:`cssim.model.records.Records`) once, when
 Every value a turn uses is the customer's own draw for that turn (:class:`ChatDraws`): the reply
 to message ``k`` takes the same time whichever agent of a pool types it, and whenever. The step
 run for nearly every turn, a customer's next message, is fused into the step loop
-(:meth:`Conversation._steps`).
+(:meth:`Turns._steps`).
 """
 
 from __future__ import annotations
@@ -41,18 +41,22 @@ from cssim.model.records import ABANDONED, DONE, DROPPED, LOST_HANDOVER
 SHIFT = BLOCK.bit_length() - 1  # customer -> block: cid >> SHIFT (BLOCK is a power of two)
 
 
-class Conversation:
+class Turns:
     """Mixed into the simulation: every step of a chat. ``self.rw`` writes the records;
-    ``self.cal``/``self.first`` are the clock's heap of instants (s) and the event
+    ``self.cal``/``self.first`` are the clock's heap of instants (s) and the step
     first at each (:mod:`cssim.kernel.clock`); an instant already taken goes through
-    ``self.env.push``."""
+    ``self.clock.push``."""
+
+    #: The step loop runs a customer's next message inline (True) or through
+    #: :meth:`_next_message` (False; the same records, bit for bit: ``tests/test_kernel_steps.py``).
+    fused = True
 
     def _init_chats(self) -> None:
         r = self.cfg.routing
         self.resolve_prob = r.bot_resolve_prob
         self.escalate_at = r.bot_turns_before_escalation
         self._block_at, self._block = -1, None  # the block of the latest first assignment
-        self._cb_msg = (None,)  # a customer's next message: handled inline by _steps
+        self._cb_msg = (self._next_message,)  # inline in _steps when ``fused``
         self._cb_done = (self._end_done,)
         self._cb_drop = (self._end_dropped,)
         self._cb_lost_ho = (self._end_lost_handover,)
@@ -64,7 +68,7 @@ class Conversation:
         ch.callbacks = cb
         first = self.first
         if t in first:
-            self.env.push(t, ch)  # the instant is taken: after what is there
+            self.clock.push(t, ch)  # the instant is taken: after what is there
         else:
             first[t] = ch
             heappush(self.cal, t)
@@ -78,12 +82,12 @@ class Conversation:
         else:
             blk = self._block = self.draws.block(b)
             self._block_at = b
-        ch.blk = blk
+        ch.draws = blk
         i = cid & (BLOCK - 1)
-        ch.go = blk.gap[i]
-        ch.ro = blk.rep[i]
-        ch.th = blk.think
-        ch.mp = blk.midpat
+        ch.think_at = blk.gap[i]
+        ch.reply_at = blk.rep[i]
+        ch.think = blk.think
+        ch.midchat_patience = blk.midpat
         self.rw.assigned[cid] = self.now
 
     def _reply(self, agent: Agent, ch: Chat) -> None:
@@ -94,15 +98,15 @@ class Conversation:
         pool = agent.pool
         bu = agent.busy_until
         start = bu if bu > now else now
-        k = ch.k
+        k = ch.turn
         cid = ch.cid
         rw = self.rw
-        if start > ch.dl:
+        if start > ch.deadline:
             if k > 1:  # an escalated chat's first human reply (the only later turn sent here)
-                self._push(ch.dl, ch, self._cb_lost_ho)
+                self._push(ch.deadline, ch, self._cb_lost_ho)
             elif self.silent[cid]:
                 # Gone without a word: the agent still types the reply when reaching them.
-                done = start + ch.rp[ch.ro]
+                done = start + ch.replies[ch.reply_at]
                 agent.busy_until = done
                 if agent.where == READY:
                     pool.typing(agent)
@@ -111,9 +115,9 @@ class Conversation:
                     self._track(agent)
                 self._push(done, ch, self._cb_aband)
             else:
-                self._push(ch.dl, ch, self._cb_aband)
+                self._push(ch.deadline, ch, self._cb_aband)
             return
-        done = start + ch.rp[ch.ro + k - 1]
+        done = start + ch.replies[ch.reply_at + k - 1]
         agent.busy_until = done
         if agent.where == READY:
             pool.typing(agent)  # idle with a free slot until now: file it as typing
@@ -128,10 +132,41 @@ class Conversation:
             rw.human_pool[cid] = pool.code
             rw.human_start[cid] = start
             rw.human_sent[cid] = done
-        ch.rs += done - ch.t
-        ch.rn += 1
-        if k < ch.n:
-            self._push(done + ch.th[ch.go + k - 1], ch, self._cb_msg)
+        ch.resp_sum += done - ch.written_at
+        ch.resp_n += 1
+        if k < ch.turns:
+            self._push(done + ch.think[ch.think_at + k - 1], ch, self._cb_msg)
+        else:
+            self._push(done, ch, self._cb_done)
+
+    def _next_message(self, ch: Chat) -> None:
+        """A customer's next message in a human's chat (most steps of a day): its own mid-chat
+        patience starts now, and it joins the agent's typing FIFO. The reply starts when the
+        agent's queue empties; if that is after the patience ends, the customer leaves then (a
+        mid-chat drop). Otherwise the reply is booked as the agent's busy time, and the next
+        step is the message after it (a think time after the reply is sent) or the chat's end.
+        (:meth:`_steps` runs a fused copy of this method, same arithmetic, same order.)"""
+        now = self.now
+        k = ch.turn  # the message just answered
+        ch.turn = k + 1
+        deadline = now + ch.midchat_patience[ch.think_at + k - 1]
+        agent = ch.agent
+        start = agent.busy_until if agent.busy_until > now else now
+        if start > deadline:
+            self._push(deadline, ch, self._cb_drop)
+            self.rw.drop_wait[ch.cid] = deadline - now
+            return
+        done = start + ch.replies[ch.reply_at + k]
+        agent.busy_until = done
+        if agent.where == READY:
+            agent.pool.typing(agent)  # idle with a free slot until now: it is typing
+        self._busy(agent, start, done)
+        if self.tasks_on and not agent.in_heap:
+            self._track(agent)
+        ch.resp_sum += done - now
+        ch.resp_n += 1
+        if k + 1 < ch.turns:
+            self._push(done + ch.think[ch.think_at + k], ch, self._cb_msg)
         else:
             self._push(done, ch, self._cb_done)
 
@@ -139,14 +174,14 @@ class Conversation:
         """Run the calendar's steps due at or before ``bound`` and before ``stop`` (s), in
         order (returning early if a task comes to fall due before ``bound`` meanwhile).
 
-        The customer's next message of a human's chat, most steps of a day, is handled here
-        inline (this is :meth:`_reply` for a later turn, fused with :meth:`Shifts._busy`'s
-        common case, same arithmetic): mid-chat patience starts now and the message joins the
-        agent's typing FIFO. A later turn has no first-reply facts and no silent abandoner.
-        Every other step is its event's callback."""
-        cal, first, clock = self.cal, self.first, self.env
-        later, first_pri = clock.later, clock.first_pri
-        msg, cb_done, cb_drop = self._cb_msg, self._cb_done, self._cb_drop
+        The customer's next message, most steps of a day, runs inline: a fused copy of
+        :meth:`_next_message` with :meth:`ShiftChanges._busy`'s common case (on shift, after the
+        warm-up, inside one interval) and the calendar push inlined, same arithmetic. Every
+        other step is its entry's callback."""
+        cal, first, clock = self.cal, self.first, self.clock
+        later = clock.later
+        msg = self._cb_msg if self.fused else None
+        cb_done, cb_drop = self._cb_done, self._cb_drop
         ilen, warmup, tasks_on = self.ilen, self.warmup, self.tasks_on
         popped = 0
         while cal:
@@ -154,7 +189,7 @@ class Conversation:
             if now > bound or now >= stop:
                 break
             popped += 1
-            if (later and now in later) or first_pri:
+            if later and now in later:
                 ch = clock.pop_first(now)  # several steps share this instant (rare)
             else:
                 ch = first.pop(now)
@@ -165,10 +200,11 @@ class Conversation:
                 if self.t_due < bound:
                     bound = self.t_due
                 continue
-            k = ch.k
-            ch.k = k + 1
-            g = ch.go + k
-            dl = now + ch.mp[g - 1]  # (a human's chat never waits in a queue again: no ch.t, ch.dl)
+            # _next_message, fused
+            k = ch.turn
+            ch.turn = k + 1
+            g = ch.think_at + k
+            dl = now + ch.midchat_patience[g - 1]  # (a human's chat never waits in a queue again: no ch.written_at, ch.deadline)
             agent = ch.agent
             bu = agent.busy_until
             start = bu if bu > now else now
@@ -176,12 +212,12 @@ class Conversation:
                 self._push(dl, ch, cb_drop)  # gone before the reply starts (rare)
                 self.rw.drop_wait[ch.cid] = dl - now
                 continue
-            done = start + ch.rp[ch.ro + k]
+            done = start + ch.replies[ch.reply_at + k]
             agent.busy_until = done
             pool = agent.pool
             if agent.where == READY:
                 pool.typing(agent)
-            # Shifts._busy, the common case: on shift, after the warm-up, inside one interval.
+            # ShiftChanges._busy, the common case: on shift, after the warm-up, inside one interval.
             b = int(start // ilen)
             if done <= agent.off_s and start >= warmup and done <= (b + 1) * ilen:
                 pool.busy_w += done - start
@@ -190,10 +226,10 @@ class Conversation:
                 self._busy(agent, start, done)
             if tasks_on and not agent.in_heap:
                 self._track(agent)
-            ch.rs += done - now
-            ch.rn += 1
-            if k + 1 < ch.n:
-                t = done + ch.th[g]
+            ch.resp_sum += done - now
+            ch.resp_n += 1
+            if k + 1 < ch.turns:
+                t = done + ch.think[g]
             else:
                 ch.callbacks = cb_done
                 t = done
@@ -208,19 +244,19 @@ class Conversation:
         """A bot chat never waits for a reply, so it is computed whole now: replies up to the
         end (resolved) or up to the hand-over to a human (escalated)."""
         now = self.now
-        rp, ro = ch.rp, ch.ro
+        rp, ro = ch.replies, ch.reply_at
         cid = ch.cid
-        if now > ch.dl:
+        if now > ch.deadline:
             # A silent abandoner reached from the queue: one wasted reply.
             done = now + rp[ro]
             self._busy(agent, now, done)
             self._push(done, ch, self._cb_aband)
             return
         resolved = self.u_bot[cid] < self.resolve_prob
-        last = ch.n if resolved else self.escalate_at
-        th, go = ch.th, ch.go
+        last = ch.turns if resolved else self.escalate_at
+        th, go = ch.think, ch.think_at
         t = now
-        m = ch.t
+        m = ch.written_at
         s = 0.0
         for k in range(1, last + 1):
             done = t + rp[ro + k - 1]
@@ -231,13 +267,13 @@ class Conversation:
                 rw.first_pool[cid] = agent.pool.code
             s += done - m
             t = m = done + th[go + k - 1] if k < last or not resolved else done
-        ch.rs += s
-        ch.rn += last
+        ch.resp_sum += s
+        ch.resp_n += last
         self._busy(agent, now, t)
         if resolved:
             self._push(t, ch, self._cb_done)
         else:
-            ch.k = last  # the hand-over message is turn last+1
+            ch.turn = last  # the hand-over message is turn last+1
             self._push(t, ch, self._cb_esc)
 
     def _escalate(self, ch: Chat) -> None:
@@ -245,14 +281,14 @@ class Conversation:
         and the customer waits for a human's first reply, routed like a new inquiry but ahead
         of them, until the hand-over instant plus the customer's hand-over patience."""
         now = self.now
-        k = ch.k
-        ch.k = k + 1
-        if ch.n < k + 1:
-            ch.n = k + 1
-        ch.t = now
+        k = ch.turn
+        ch.turn = k + 1
+        if ch.turns < k + 1:
+            ch.turns = k + 1
+        ch.written_at = now
         cid = ch.cid
-        ch.dl = now + self.handover_patience[cid]
-        ch.esc = True
+        ch.deadline = now + self.handover_patience[cid]
+        ch.escalated = True
         self.rw.escalated[cid] = True
         self.rw.handover_t[cid] = now
         bot_agent = ch.agent
@@ -262,36 +298,36 @@ class Conversation:
             self.q_esc.append(ch)
             # The hand-over patience is a timer here (only hand-overs wait in this queue): the
             # customer leaves at the deadline unless a human took the chat by then.
-            self._at(ch.dl, self._esc_deadline, ch)
+            self._at(ch.deadline, self._esc_deadline, ch)
         else:
             self._assign(agent, ch)
         self._release(bot_agent)
 
     def _esc_deadline(self, ev) -> None:
         ch = ev.value
-        if ch.agent is None and ch.k > 0:
+        if ch.agent is None and ch.turn > 0:
             self._lost_handover(ch)  # still waiting for a human: lost, the chat closes
 
 
 class ChatEnds:
-    """Mixed into the simulation: how a chat ends (the steps :class:`Conversation` schedules):
+    """Mixed into the simulation: how a chat ends (the steps :class:`Turns` schedules):
     its last reply sent (a presale chat may place an order), the customer gone before the first
     reply (lost), gone after a hand-over before a human's reply (lost), or gone mid-chat
     (dropped). Each writes the chat's end to the records and
     frees its slot."""
 
     def _ended(self, ch: Chat, how: int) -> None:
-        """Write the chat's end to the records (``ch.k`` becomes 0: closed)."""
+        """Write the chat's end to the records (``ch.turn`` becomes 0: closed)."""
         cid = ch.cid
         rw = self.rw
         rw.end[cid] = how
         rw.end_t[cid] = self.now
-        rw.resp_sum[cid] = ch.rs
-        rw.resp_n[cid] = ch.rn
-        rw.turn[cid] = ch.k
-        rw.turns[cid] = ch.n
-        ch.k = 0
-        ch.blk = ch.th = ch.mp = ch.rp = None  # the block may go once no open chat needs it
+        rw.resp_sum[cid] = ch.resp_sum
+        rw.resp_n[cid] = ch.resp_n
+        rw.turn[cid] = ch.turn
+        rw.turns[cid] = ch.turns
+        ch.turn = 0
+        ch.draws = ch.think = ch.midchat_patience = ch.replies = None  # the block may go once no open chat needs it
 
     def _end_done(self, ch: Chat) -> None:
         """Last reply sent: the slot frees, and a presale chat may place an order."""
@@ -300,7 +336,7 @@ class ChatEnds:
         pool = agent.pool
         cid = ch.cid
         self.rw.end_pool[cid] = pool.code
-        rs, rn = ch.rs, ch.rn
+        rs, rn = ch.resp_sum, ch.resp_n
         self._ended(ch, DONE)
         if self.presale[cid]:
             p = self.order_prob * pool.conversion * self._delay_factor(rs / rn)
@@ -343,4 +379,4 @@ class ChatEnds:
             self._followup_later(cid)
 
 
-__all__ = ["Chat", "ChatEnds", "Conversation", "SHIFT"]
+__all__ = ["Chat", "ChatEnds", "Turns", "SHIFT"]

@@ -14,7 +14,7 @@
   queue empties (s), each at most once, re-keyed in place when found at the top still typing.
 * A follow-up falls due a fixed time after the chat ends, a nudge a fixed time after the order:
   each kind's due times come in the order they were set, so each waits in a FIFO (``due``), not
-  on the calendar; the simulation's loop takes the earliest front (:meth:`Funnel._next_due`).
+  on the calendar; the simulation's loop takes the earliest front (:meth:`Sales._next_due`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 FOLLOWUP, NUDGE = 0, 1  # task kinds
 
 
-class Funnel:
+class Sales:
     """Mixed into the simulation: order placement and the task queue of follow-ups and nudges."""
 
     def _init_funnel(self) -> None:

@@ -7,7 +7,7 @@ agent), a reply-time sampler (seconds, scaled by ``1 / speed``) and busy-time ac
   a reply soonest is found without scanning agents: idle ones in buckets by open chats, typing
   ones in a heap by when their typing queue empties (keys refreshed lazily).
 * :class:`BotPool` keeps only free slots: the bot never makes anyone wait for a reply.
-* :class:`Routing` (a mixin of :class:`cssim.kernel.simulation.Simulation`) is the dispatcher:
+* :class:`Dispatching` (a mixin of :class:`cssim.kernel.simulation.Simulation`) is the dispatcher:
   on arrival, at the instant ``now`` (s), ``_arrive`` picks by the policy (``human_first``: the
   bot takes over when no human could start within ``routing.takeover_s`` seconds; ``bot_first``;
   ``humans_only``) and ``_assign`` gives the chat a slot; with no free slot anywhere the
@@ -251,7 +251,7 @@ class BotPool(_Pool):
 
 
 
-class Routing:
+class Dispatching:
     """The dispatcher, mixed into the simulation (it reads the clock ``self.now``, s).
 
     State: ``pools`` (name -> pool), ``humans`` (the human pools in use, full-time first, so ties
@@ -329,17 +329,17 @@ class Routing:
         while human and q_esc:
             if not self.esc_priority:
                 # Plain FIFO across both queues: compare with the oldest *live* new inquiry.
-                while q_new and q_new[0].dl < now and not silent[q_new[0].cid]:
+                while q_new and q_new[0].deadline < now and not silent[q_new[0].cid]:
                     q_new.popleft()
-                if q_new and q_esc[0].t > q_new[0].t:
+                if q_new and q_esc[0].written_at > q_new[0].written_at:
                     break
             ch = q_esc.popleft()
-            if ch.k == 0:
+            if ch.turn == 0:
                 continue  # left at its deadline while waiting (see _esc_deadline)
             return ch
         while q_new:
             ch = q_new.popleft()
-            if ch.dl < now and not silent[ch.cid]:
+            if ch.deadline < now and not silent[ch.cid]:
                 continue  # a visible abandoner closed the chat: lost, skipped at no cost
             return ch  # live, or a silent abandoner an agent will still type to
         return None
@@ -356,7 +356,7 @@ class Routing:
             if ch is None:
                 return
             if human is None or (
-                not ch.esc
+                not ch.escalated
                 and bot is not None
                 and (self.policy == "bot_first" or self.start - self.now > self.takeover)
             ):
@@ -380,9 +380,9 @@ class Routing:
         pool = agent.pool
         pool.occupy(agent)
         ch.agent = agent
-        if ch.blk is None:
+        if ch.draws is None:
             self._bind(ch)
-        ch.rp = ch.blk.reply[pool.code]
+        ch.replies = ch.draws.reply[pool.code]
         self.rw.last_agent[ch.cid] = agent.id
         if pool is self.bot:
             self._bot_chat(agent, ch)

@@ -1,12 +1,12 @@
-"""Shifts: who is on when, and how busy time is booked (MODEL.md step 9).
+"""ShiftChanges: who is on when, and how busy time is booked (MODEL.md step 9).
 
 The roster (:func:`cssim.roster.roster`) gives each pool's shift groups and, per group, the
 working head count over time (paid heads x (1 - shrinkage), rounded once per pool and interval).
-At each change, at an absolute instant (s), :meth:`Shifts._set_working` puts a group's first
+At each change, at an absolute instant (s), :meth:`ShiftChanges._set_working` puts a group's first
 ``working`` agents on shift; the others take no new chats but finish those they hold. Agents
 that come on shift take waiting customers and tasks at once.
 
-Busy time (:meth:`Shifts._busy`): a human's typing seconds, a bot's open-chat seconds, booked
+Busy time (:meth:`ShiftChanges._busy`): a human's typing seconds, a bot's open-chat seconds, booked
 per planning interval and after the warm-up; the part after the agent stopped taking chats
 (its shift end, or the horizon) is overtime, reported apart from utilization.
 """
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from cssim.kernel.simulation import Call
 
 
-class Shifts:
+class ShiftChanges:
     """Mixed into the simulation: ``groups`` (pool name -> roster groups), ``agents`` (all agents
     in use, built by :meth:`_staff`), and the shift changes on the clock."""
 

@@ -1,11 +1,12 @@
-"""The simulation: one sales peak at one shop, on a clock in seconds (MODEL.md step 10).
+"""The kernel's simulation: one sales peak at one shop, on a clock in seconds (MODEL.md step
+10), the model of :mod:`cssim.model` fused for speed and proven record-identical to it.
 
 :class:`Simulation` owns the clock and wires the model's rooms together, each a mixin with its
-own state and steps: :class:`~cssim.kernel.pools.Routing` (who gets an inquiry),
-:class:`~cssim.kernel.conversation.Conversation` (turns, typing queues, bot chats),
+own state and steps: :class:`~cssim.kernel.pools.Dispatching` (who gets an inquiry),
+:class:`~cssim.kernel.conversation.Turns` (turns, typing queues, bot chats),
 :class:`~cssim.kernel.conversation.ChatEnds` (how a chat ends),
-:class:`~cssim.kernel.funnel.Funnel` (orders, follow-ups, nudges) and
-:class:`~cssim.kernel.shifts.Shifts` (who is on when, busy and overtime seconds). Mixins, not
+:class:`~cssim.kernel.funnel.Sales` (orders, follow-ups, nudges) and
+:class:`~cssim.kernel.shifts.ShiftChanges` (who is on when, busy and overtime seconds). Mixins, not
 collaborating objects, because a turn's steps run millions of times a day: a call on ``self``
 costs no extra attribute hop.
 
@@ -13,11 +14,11 @@ What happens, when:
 
 * Customers are drawn up front (:mod:`cssim.model.customers`); a chat's per-turn draws when it
   first needs them, by blocks. Arrivals need no event: the loop merges the sorted arrival
-  instants with the calendar (:class:`~cssim.kernel.clock.Clock`, a SimPy environment keyed by
-  plain instants) and with the FIFO of follow-ups and nudges falling due
-  (:class:`~cssim.kernel.funnel.Funnel`), taking whichever comes first (on a tie: the calendar,
+  instants with the calendar (:class:`~cssim.kernel.clock.Clock`, keyed by plain instants)
+  and with the FIFO of follow-ups and nudges falling due
+  (:class:`~cssim.kernel.funnel.Sales`), taking whichever comes first (on a tie: the calendar,
   then a task falling due, then an arrival).
-* A chat's steps are the chat itself as a SimPy event (:class:`~cssim.kernel.chat.Chat`); every
+* A chat's steps are the chat itself as a calendar entry (:class:`~cssim.kernel.chat.Chat`); every
   other step is a :class:`Call`, scheduled at an absolute instant (s): no process per customer
   and no timer per patience.
 * At the horizon (``horizon_h``) arrivals stop and nobody takes a new chat; whoever waits in
@@ -36,28 +37,26 @@ import numpy as np
 from cssim.arrivals import interval_edges_s
 from cssim.config import Config
 from cssim.kernel.clock import Clock
-from cssim.kernel.conversation import ChatEnds, Conversation
+from cssim.kernel.conversation import ChatEnds, Turns
 from cssim.model.customers import ChatDraws, draw_customers
-from cssim.kernel.funnel import Funnel
-from cssim.kernel.pools import Routing
+from cssim.kernel.funnel import Sales
+from cssim.kernel.pools import Dispatching
 from cssim.model.records import INF, Records, Writer
-from cssim.kernel.shifts import Shifts
+from cssim.kernel.shifts import ShiftChanges
 from cssim.streams import make_streams
 
 
 class Call:
-    """A bare SimPy event that calls one callback with a payload: what every step of this
-    model is (SimPy's ``step`` reads only ``callbacks`` and ``_ok``)."""
+    """A calendar entry that calls one callback with a payload (a chat is its own entry)."""
 
     __slots__ = ("callbacks", "value")
-    _ok = True
 
     def __init__(self, callback: Callable[["Call"], None], payload: object):
         self.callbacks = (callback,)
         self.value = payload
 
 
-class Simulation(Routing, Conversation, ChatEnds, Funnel, Shifts):
+class Simulation(Dispatching, Turns, ChatEnds, Sales, ShiftChanges):
     """One replication. Build it, then :meth:`run` it once.
 
     Hooks tests and subclasses may override: ``_arrive(cid)`` (a new inquiry at ``self.now``)
@@ -69,10 +68,9 @@ class Simulation(Routing, Conversation, ChatEnds, Funnel, Shifts):
         self.cfg = cfg
         self.progress = progress  # called with the share of the horizon done, once per interval
         streams = make_streams(seed, replication)
-        # The clock (a SimPy environment, :mod:`cssim.kernel.clock`); its calendar is used
-        # directly: a day runs ~2.5M events, and Environment.schedule/step cost more than the
-        # model's work per event.
-        self.env = clock = Clock()
+        # The calendar (:mod:`cssim.kernel.clock`), used directly: a day runs ~2.5M steps, and
+        # a call per push or pop would cost more than the model's work per step.
+        self.clock = clock = Clock()
         self.cal, self.first = clock.times, clock.first
         self.popped = 0  # events processed (counted by _steps)
         self.now = 0.0  # the model's clock (s); see _loop
@@ -106,7 +104,7 @@ class Simulation(Routing, Conversation, ChatEnds, Funnel, Shifts):
 
     def _at(self, t: float, callback: Callable[[Call], None], payload: object) -> None:
         """Call ``callback(event)`` at absolute time ``t`` (s); ``event.value`` is ``payload``."""
-        self.env.push(t, Call(callback, payload))
+        self.clock.push(t, Call(callback, payload))
 
     def run(self) -> Records:
         """Simulate from 0 to the horizon, then drain, and return the records."""
@@ -125,7 +123,7 @@ class Simulation(Routing, Conversation, ChatEnds, Funnel, Shifts):
             if collecting:
                 gc.enable()
         # scheduled: processed, or still on the calendar (at inf); plus tasks falling due
-        self.events = self.popped + self.env.pending() + self.dues
+        self.events = self.popped + self.clock.pending() + self.dues
         pools = self.pools
         return Records(
             customers=self.cust,
@@ -152,12 +150,12 @@ class Simulation(Routing, Conversation, ChatEnds, Funnel, Shifts):
         T = self.horizon
         waiting = np.zeros(self.n, dtype=bool)
         for ch in self.q_new:
-            if ch.dl > T:
+            if ch.deadline > T:
                 waiting[ch.cid] = True
         for ch in self.q_esc:
-            if ch.k > 0 and ch.dl > T:
+            if ch.turn > 0 and ch.deadline > T:
                 waiting[ch.cid] = True  # handed over, still waiting for a human
-                ch.k = 0  # never served: its deadline timer finds it closed
+                ch.turn = 0  # never served: its deadline timer finds it closed
         self._waiting_at_end = waiting
         self.q_new.clear()
         self.q_esc.clear()
@@ -178,8 +176,7 @@ class Simulation(Routing, Conversation, ChatEnds, Funnel, Shifts):
 
         Arrivals and tasks falling due need no event of their own: each is handled when it
         comes first (on a tie the calendar goes first, then a task, then an arrival). Calendar
-        steps run in :meth:`Conversation._steps` (``Clock.step()`` inlined: pop the earliest
-        entry, call its callback; an event here never fails and is never reused)."""
+        steps run in :meth:`Turns._steps` (pop the earliest entry, call its callback)."""
         cal = self.cal
         arrival, n = self.arrival, self.n
         i = 0
@@ -203,5 +200,4 @@ class Simulation(Routing, Conversation, ChatEnds, Funnel, Shifts):
                 self._close()
                 stop = t_arr = INF
             else:
-                self.env._now = self.now
-                return  # nothing left (an event at inf never comes, as with env.peek())
+                return  # nothing left (a step at inf never comes)

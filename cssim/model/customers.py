@@ -1,6 +1,6 @@
 """Customers: everything about the inquiries that chance decides, independent of staffing.
 
-One replication's customers are rows of arrays (:class:`Customers`), drawn up front by
+One replication's customers are rows of arrays (:class:`CustomerDraws`), drawn up front by
 :func:`draw_customers`, each purpose from its own random stream (:mod:`cssim.streams`):
 
 * ``arrival``: when the inquiry arrives (s, sorted; non-homogeneous Poisson, MODEL.md step 1);
@@ -35,7 +35,7 @@ BLOCK = 1024  # customers per block of chat draws
 
 
 @dataclass
-class Customers:
+class CustomerDraws:
     """Every customer of one replication, drawn before the clock starts (independent of
     staffing). Times in seconds."""
 
@@ -60,7 +60,7 @@ class Customers:
         return int(self.arrival.size)
 
 
-def draw_customers(cfg: Config, streams: dict[str, np.random.Generator]) -> Customers:
+def draw_customers(cfg: Config, streams: dict[str, np.random.Generator]) -> CustomerDraws:
     """All customers' arrival instants and attributes, each purpose from its own stream."""
     mult = forecast_multiplier(cfg, streams["forecast"])
     arrival = arrival_times(cfg, streams["arrivals"], mult)
@@ -83,7 +83,7 @@ def draw_customers(cfg: Config, streams: dict[str, np.random.Generator]) -> Cust
         p = getattr(cfg.staffing, name)
         for kind in range(2):
             tasks[i, kind] = draw(p.reply_s, ts, n, 1.0 / p.speed)
-    return Customers(
+    return CustomerDraws(
         arrival=arrival,
         presale=u[0] < c.presale_share,
         returning=u[1] < c.returning_share,

@@ -28,7 +28,7 @@ import numpy as np
 import simpy
 
 from cssim.config import Config
-from cssim.model.customers import Customers
+from cssim.model.customers import CustomerDraws
 from cssim.model.customer import Ledger
 from cssim.model.records import PAID_NOW, UNPAID, UNPAID_NUDGED
 from cssim.model.pools import Agent, HumanPool, IdleBoard
@@ -43,7 +43,7 @@ FOLLOWUP_DUE, NUDGE_DUE = 2, 3  # event priorities: after the calendar's NORMAL 
 class TaskDesk:
     """Follow-ups and nudges: when they fall due, who does them, and what they achieve."""
 
-    def __init__(self, env: "ShopEnvironment", cfg: Config, board: IdleBoard, customers: Customers,
+    def __init__(self, env: "ShopEnvironment", cfg: Config, board: IdleBoard, customers: CustomerDraws,
                  records: Ledger):
         self.env = env
         self.board = board

@@ -17,7 +17,7 @@ sees its agents; the order is part of the model because it breaks ties:
   instant its queue was due to empty *when it was filed* (a lower bound: replies queued since
   only push it later), then filing order.
 
-Busy time (:meth:`Pool.book`): a human's typing seconds, a bot's open-chat seconds, per planning
+Busy time (:meth:`AgentPool.book`): a human's typing seconds, a bot's open-chat seconds, per planning
 interval and after the warm-up; the part after the agent stopped taking chats is overtime.
 """
 
@@ -93,7 +93,7 @@ class IdleBoard:
         return None
 
 
-class Pool:
+class AgentPool:
     """What every pool has: a name and code, slots per agent, a conversion factor, and the
     busy-time accounts it books itself (s)."""
 
@@ -138,7 +138,7 @@ class Pool:
         self.busy_s[b] += t1 - t0
 
 
-class HumanPool(Pool):
+class HumanPool(AgentPool):
     """Humans of one pool, and the board that finds who can start a reply soonest."""
 
     human = True
@@ -262,7 +262,7 @@ class HumanPool(Pool):
         self._unfile(agent)
 
 
-class BotPool(Pool):
+class BotPool(AgentPool):
     """Bot instances (usually one): only free slots matter. ``free[k]``: on-shift instances with
     ``k`` open chats, in filing order."""
 

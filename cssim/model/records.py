@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cssim.model.customers import Customers
+from cssim.model.customers import CustomerDraws
 
 INF = math.inf
 
@@ -69,7 +69,7 @@ class Records:
     """What happened, per customer (numpy arrays indexed by customer id; see :data:`FIELDS`)
     and per pool."""
 
-    customers: Customers
+    customers: CustomerDraws
     assigned: np.ndarray
     first_start: np.ndarray
     first_sent: np.ndarray

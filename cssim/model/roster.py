@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from cssim.model.shop import ShopEnvironment
 
 
-class Roster:
+class Shifts:
     """Creates the agents of the pools in use and puts them on and off shift."""
 
     def __init__(self, env: "ShopEnvironment", groups: dict[str, list[Group]],

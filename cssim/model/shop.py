@@ -38,7 +38,7 @@ from cssim.model.records import DONE, DROPPED, LOST_HANDOVER, Records
 from cssim.model.customer import Chat, Ledger, customer_life, message_reaches
 from cssim.model.desk import FOLLOWUP, TaskDesk
 from cssim.model.pools import Agent, BotPool, HumanPool, IdleBoard
-from cssim.model.roster import Roster
+from cssim.model.roster import Shifts
 from cssim.model.router import Router
 from cssim.roster import roster
 from cssim.streams import make_streams
@@ -99,7 +99,7 @@ class Shop:
         self.desk = TaskDesk(env, cfg, self.board or IdleBoard(), c, self.records)
         # no bot: nobody is handed over, and the hand-over's extra draws are not made
         self.draws = ChatDraws(cfg, seed, replication, c.turns, escalations=bot is not None)
-        self.roster = Roster(env, self.groups, self.in_use, self.router, self.desk, self.board, self.horizon_s)
+        self.roster = Shifts(env, self.groups, self.in_use, self.router, self.desk, self.board, self.horizon_s)
         self.waiting_at_end = np.zeros(c.n, dtype=bool)
         env.process(self._arrivals())
         env.at(self.horizon_s, HORIZON).callbacks.append(self._close)
