@@ -76,7 +76,7 @@ def main() -> None:
             work[case, name] = total - fixed
             rows.append([case, name, f"{total / 1e9:.2f} G", f"{fixed / 1e9:.2f} G", f"{(total - fixed) / 1e9:.2f} G"])
         if args.baseline:
-            rows.append([case, "baseline / this checkout", "", "", f"{work[case, 'baseline'] / work[case, 'this checkout']:.2f}x"])
+            rows.append([case, "baseline / this checkout", "", "", f"{work[case, 'baseline'] / work[case, 'this checkout']:.3f}x"])
     body = table(["case", "version", "instructions, run", "set-up only", "simulation's own"], rows)
     emit("instructions: simulation work counted by valgrind (deterministic)", body, args.out)
 

@@ -165,21 +165,24 @@ def customer_life(shop: "Shop", cid: int) -> Generator[simpy.Event, object, None
             yield env.at(done)
             shop.close(chat, ABANDONED)
             return
+        # The bot answers each message at once, so its whole part is known now: ``last``
+        # replies, each sent a reply time after its message, the next message a think time
+        # later; the chat holds the bot's slot until its end (resolved) or the hand-over.
         resolved = c.u_bot[cid] < shop.bot_resolve_prob
         last = chat.turns if resolved else shop.bot_turns_before_handover
-        t, m = env.now, chat.written_at
-        spent = 0.0
+        t, written = env.now, chat.written_at  # the bot's clock; when the message was written
+        spent = 0.0  # response times, summed
         for k in range(1, last + 1):
-            done = t + chat.reply_s(agent.pool.code, k)
+            sent = t + chat.reply_s(agent.pool.code, k)
             if k == 1:
-                records.first_start[cid], records.first_sent[cid] = t, done
+                records.first_start[cid], records.first_sent[cid] = t, sent
                 records.first_pool[cid] = agent.pool.code
-            spent += done - m
-            t = m = done + chat.think_s(k) if k < last or not resolved else done
+            spent += sent - written
+            t = written = sent + chat.think_s(k) if k < last or not resolved else sent
         chat.resp_sum += spent
         chat.resp_n += last
         agent.pool.book(agent, env.now, t)
-        yield env.at(t)
+        yield env.at(t)  # the chat's end, or the hand-over message
         if resolved:
             shop.close(chat, DONE)
             return
