@@ -115,3 +115,40 @@ def test_one_default_scenario_name() -> None:
 
     defaults = yaml.safe_load((config_dir() / "config.yaml").read_text())["defaults"]
     assert {"scenario": DEFAULT_SCENARIO} in defaults
+
+
+def _random_worlds(n: int) -> list[list[str]]:
+    """Small shops with settings drawn at random (fixed seed): policies, takeover, priorities,
+    concurrency, shifts, silent shares, tasks, constant think times (ties at shared instants)."""
+    import random
+
+    rng = random.Random(20)
+    worlds = []
+    for _ in range(n):
+        w = [
+            f"routing.policy={rng.choice(['human_first', 'bot_first', 'humans_only'])}",
+            f"routing.takeover_s={rng.choice([0, 5, 30, 'inf'])}",
+            f"routing.escalation_priority={rng.choice(['true', 'false'])}",
+            f"routing.bot_turns_before_escalation={rng.choice([1, 2, 3])}",
+            f"staffing.ft.count={rng.randint(1, 5)}",
+            f"staffing.ft.concurrency={rng.randint(1, 6)}",
+            f"staffing.bot.concurrency={rng.choice([2, 10, 50])}",
+            f"customers.silent_share={rng.choice([0.0, 0.7, 1.0])}",
+            f"followup.enabled={rng.choice(['true', 'false'])}",
+            f"followup.include_drops={rng.choice(['true', 'false'])}",
+            f"nudge.enabled={rng.choice(['true', 'false'])}",
+            f"arrivals.total={rng.choice([800, 1500, 3000])}",
+        ]
+        if rng.random() < 0.3:
+            w.append("conversation.think_s={dist: constant, mean: 30.0}")
+        if rng.random() < 0.3:
+            w.append("staffing.temps.count=2")
+            w.append("staffing.temps.shifts=[{start_h: 1, end_h: 9}, {start_h: 12, end_h: 18}]")
+        worlds.append(w)
+    return worlds
+
+
+@pytest.mark.parametrize("overrides", _random_worlds(12), ids=[f"world{i}" for i in range(12)])
+def test_identical_on_random_small_worlds(overrides: list[str]) -> None:
+    cfg = cssim.load_scenario("small_shop_618", overrides=overrides)
+    _assert_identical(*_run_both(cfg, 7))

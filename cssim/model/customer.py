@@ -16,8 +16,10 @@ The bot answers at once and never makes anyone wait, so its part of a chat is kn
 it is seated: it resolves the inquiry, or after ``bot_turns_before_escalation`` replies the
 customer asks for a human (the hand-over) and waits for one, ahead of new inquiries.
 
-The process schedules each wake-up at the instant it is decided (``env.at``), so events that
-share an instant run in the order the fused kernel (:mod:`cssim.kernel`) schedules them.
+Each wake-up of the process (``chat.next_step``) is scheduled in the step that decides it, at
+the absolute instant computed (``env.trigger_at``): the seating that queues its first reply
+(or computes the bot's part), or its own message step. So events that share an instant run in
+the order the fused kernel (:mod:`cssim.kernel`) schedules them, and the records are equal.
 """
 
 from __future__ import annotations
@@ -71,12 +73,14 @@ class Ledger:
 
 
 class Chat:
-    """A customer's inquiry while it is open: the message pending a reply and its deadline."""
+    """A customer's inquiry while it is open: the message pending a reply and its deadline, and
+    ``next_step``, the event the customer's process waits on (scheduled by whichever step
+    decides when the customer acts next: a seating, or the customer's own message)."""
 
     __slots__ = ("cid", "agent", "turn", "turns", "written_at", "deadline", "resp_sum", "resp_n",
-                 "escalated", "closed", "seated", "reply", "draws", "think_at", "reply_at")
+                 "escalated", "closed", "next_step", "reply", "bot_resolved", "draws", "think_at", "reply_at")
 
-    def __init__(self, env: "ShopEnvironment", cid: int, arrival: float, patience: float, turns: int):
+    def __init__(self, cid: int, arrival: float, patience: float, turns: int):
         self.cid = cid
         self.agent: Agent | None = None
         self.turn = 1  # the message whose reply is pending (1-based)
@@ -87,8 +91,9 @@ class Chat:
         self.resp_n = 0
         self.escalated = False
         self.closed = False
-        self.seated: simpy.Event | None = None  # while queued: succeeds with the agent it is seated with
+        self.next_step: simpy.Event | None = None
         self.reply: Reply | None = None  # the reply to the pending message, once it reached a human
+        self.bot_resolved: bool | None = None  # the bot's part: resolved, handed over, None: wasted
         self.draws: Block | None = None  # the customer's block of per-turn draws (first seating)
         self.think_at = 0  # where its think times and mid-chat patiences start in the block
         self.reply_at = 0  # where its replies start in the block
@@ -125,17 +130,61 @@ class Reply:
         self.start, self.sent, self.gone = start, sent, gone
 
 
-def message_reaches(chat: Chat, agent: Agent, now: float, silent: bool) -> Reply:
-    """The chat's pending message joins the agent's typing queue at ``now``: the reply starts
-    when the queue empties, unless that is after the customer's deadline."""
+def message_reaches(env: "ShopEnvironment", chat: Chat, agent: Agent, silent: bool) -> Reply:
+    """The chat's pending message joins the agent's typing queue now. The reply starts when the
+    queue empties, unless that is after the customer's deadline; either way the customer's next
+    step is known now and goes on the calendar (``chat.next_step``): it leaves at the deadline
+    (a silent leaver: once its wasted reply is sent), or reads the reply when it is sent and
+    writes the next message a think time later (or the chat ends then)."""
     pool = agent.pool
-    assert isinstance(pool, HumanPool)
+    assert isinstance(pool, HumanPool) and chat.next_step is not None
+    now = env.now
     start = agent.busy_until if agent.busy_until > now else now
     if start > chat.deadline:
         if chat.turn == 1 and silent:  # gone without a word: the agent still types the reply
-            return Reply(start, pool.type_at(agent, start, chat.reply_s(pool.code, 1)), gone=True)
-        return Reply(start, chat.deadline, gone=True)
-    return Reply(start, pool.type_at(agent, start, chat.reply_s(pool.code, chat.turn)), gone=False)
+            reply = Reply(start, pool.type_at(agent, start, chat.reply_s(pool.code, 1)), gone=True)
+        else:
+            reply = Reply(start, chat.deadline, gone=True)
+        env.trigger_at(chat.next_step, reply.sent)
+    else:
+        reply = Reply(start, pool.type_at(agent, start, chat.reply_s(pool.code, chat.turn)), gone=False)
+        last = chat.turn == chat.turns
+        env.trigger_at(chat.next_step, reply.sent if last else reply.sent + chat.think_s(chat.turn))
+    chat.reply = reply
+    return reply
+
+
+def bot_answers(env: "ShopEnvironment", chat: Chat, bot: Agent, resolves: bool, turns_before_handover: int,
+                records: Ledger) -> None:
+    """The bot's part of the chat, computed whole when the chat is seated with the bot (it
+    answers each message at once, so nothing it does waits): ``last`` replies, each sent a reply
+    time after its message, the next message a think time later; the chat holds the bot's slot
+    until the end (resolved) or the hand-over message, which is ``chat.next_step``."""
+    assert chat.next_step is not None
+    now, cid, code = env.now, chat.cid, bot.pool.code
+    if now > chat.deadline:  # a silent leaver reached from the queue: one wasted reply
+        done = now + chat.reply_s(code, 1)
+        bot.pool.book(bot, now, done)
+        chat.bot_resolved = None
+        env.trigger_at(chat.next_step, done)
+        return
+    last = chat.turns if resolves else turns_before_handover
+    t, written = now, chat.written_at  # the bot's clock; when the message was written
+    spent = 0.0  # response times, summed
+    for k in range(1, last + 1):
+        sent = t + chat.reply_s(code, k)
+        if k == 1:
+            records.first_start[cid], records.first_sent[cid] = t, sent
+            records.first_pool[cid] = code
+        spent += sent - written
+        t = written = sent + chat.think_s(k) if k < last or not resolves else sent
+    chat.resp_sum += spent
+    chat.resp_n += last
+    bot.pool.book(bot, now, t)
+    chat.bot_resolved = resolves
+    if not resolves:
+        chat.turn = last  # the hand-over message is the next one
+    env.trigger_at(chat.next_step, t)
 
 
 def customer_life(shop: "Shop", cid: int) -> Generator[simpy.Event, object, None]:
@@ -143,90 +192,66 @@ def customer_life(shop: "Shop", cid: int) -> Generator[simpy.Event, object, None
     env, router, records = shop.env, shop.router, shop.records
     c = shop.customers
     silent = bool(c.silent[cid])
-    chat = Chat(env, cid, env.now, float(c.patience[cid]), int(c.turns[cid]))
+    chat = Chat(cid, env.now, float(c.patience[cid]), int(c.turns[cid]))
 
-    # 1. Routed by the policy, or waits in the shop queue until a slot frees (if it left
-    #    meanwhile and is not silent it is skipped there, and this process never resumes).
+    # 1. Routed by the policy, or waits in the shop queue until a slot frees. Seating decides
+    #    the customer's next step (the bot's part, or the first reply); a visible customer who
+    #    left while queued is skipped when reached, and this process never resumes.
+    chat.next_step = env.event()
     agent = router.for_new_inquiry()
     if agent is None:
         router.new.append(chat)
-        chat.seated = env.event()
-        seated_with = yield chat.seated
-        assert isinstance(seated_with, Agent)
-        agent = seated_with
     else:
         shop.seat(agent, chat)
+    yield chat.next_step
+    agent = chat.agent
+    assert agent is not None
 
-    # 2. The bot's part of the chat: resolved, or handed over to a human.
+    # 2. The bot's part of the chat (computed when seated): resolved, or handed over.
     if not agent.pool.human:
-        if env.now > chat.deadline:  # a silent leaver reached from the queue: one wasted reply
-            done = env.now + chat.reply_s(agent.pool.code, 1)
-            agent.pool.book(agent, env.now, done)
-            yield env.at(done)
-            shop.close(chat, ABANDONED)
+        if chat.bot_resolved is None:
+            shop.close(chat, ABANDONED)  # its wasted reply is sent
             return
-        # The bot answers each message at once, so its whole part is known now: ``last``
-        # replies, each sent a reply time after its message, the next message a think time
-        # later; the chat holds the bot's slot until its end (resolved) or the hand-over.
-        resolved = c.u_bot[cid] < shop.bot_resolve_prob
-        last = chat.turns if resolved else shop.bot_turns_before_handover
-        t, written = env.now, chat.written_at  # the bot's clock; when the message was written
-        spent = 0.0  # response times, summed
-        for k in range(1, last + 1):
-            sent = t + chat.reply_s(agent.pool.code, k)
-            if k == 1:
-                records.first_start[cid], records.first_sent[cid] = t, sent
-                records.first_pool[cid] = agent.pool.code
-            spent += sent - written
-            t = written = sent + chat.think_s(k) if k < last or not resolved else sent
-        chat.resp_sum += spent
-        chat.resp_n += last
-        agent.pool.book(agent, env.now, t)
-        yield env.at(t)  # the chat's end, or the hand-over message
-        if resolved:
+        if chat.bot_resolved:
             shop.close(chat, DONE)
             return
         # The hand-over: the customer's next message asks for a human, and the customer waits
         # for a human's first reply, routed like a new inquiry but ahead of new inquiries, for
         # its hand-over patience (drawn before the clock started).
-        chat.turn = last + 1
-        chat.turns = max(chat.turns, last + 1)
+        chat.turn += 1
+        chat.turns = max(chat.turns, chat.turn)
         chat.written_at = env.now
         chat.deadline = env.now + float(c.handover_patience[cid])
         chat.escalated = True
         records.escalated[cid] = True
         records.handover_t[cid] = env.now
         bot, chat.agent = agent, None
+        chat.next_step = env.event()
         human, _ = router.best_human()
         if human is None:
             router.handovers.append(chat)
-            seated = chat.seated = env.event()
-            waits: simpy.Event = seated
-            if chat.deadline < INF:
-                waits = seated | env.at(chat.deadline)
-            shop.leave_bot(bot)
-            yield waits
-            if not seated.triggered:
-                if not chat.closed:  # (closed: still waiting at the horizon, never served)
+
+            def gives_up(_: simpy.Event) -> None:
+                if chat.agent is None and not chat.closed:  # (closed: withdrawn at the horizon)
                     shop.close(chat, LOST_HANDOVER)  # no human came in time: a lost inquiry
-                return
-            assert isinstance(seated.value, Agent)
-            agent = seated.value
+
+            if chat.deadline < INF:
+                env.at(chat.deadline).callbacks.append(gives_up)
         else:
             shop.seat(human, chat)
-            shop.leave_bot(bot)
-            agent = human
-    assert isinstance(agent, Agent)
+        shop.leave_bot(bot)
+        yield chat.next_step  # a human seated it (if it gave up, this never comes)
+        agent = chat.agent
+        assert agent is not None
 
     # 3. The human's part: each message waits for its reply, then the customer thinks.
-    reply = chat.reply
     first_human_reply = chat.escalated  # the reply a handed-over customer waits for
     while True:
+        reply = chat.reply
         assert reply is not None
         if reply.gone:  # left before the reply started: lost (first reply, hand-over) or a drop
             if not first_human_reply and chat.turn > 1:
                 records.drop_wait[cid] = chat.deadline - chat.written_at
-            yield env.at(reply.sent)  # the deadline (a silent leaver: its wasted reply sent)
             shop.close(chat, ABANDONED if chat.turn == 1 else LOST_HANDOVER if first_human_reply else DROPPED)
             return
         if chat.turn == 1:
@@ -239,12 +264,12 @@ def customer_life(shop: "Shop", cid: int) -> Generator[simpy.Event, object, None
         chat.resp_sum += reply.sent - chat.written_at
         chat.resp_n += 1
         if chat.turn == chat.turns:
-            yield env.at(reply.sent)
-            shop.close(chat, DONE)
+            shop.close(chat, DONE)  # (now: the last reply is sent)
             return
-        yield env.at(reply.sent + chat.think_s(chat.turn))
-        # The next message; its own mid-chat patience starts now.
+        # Now: the next message, a think time after the reply; its mid-chat patience starts.
         chat.turn += 1
         chat.written_at = env.now
         chat.deadline = env.now + chat.midchat_patience_s(chat.turn)
-        reply = chat.reply = message_reaches(chat, agent, env.now, silent)
+        chat.next_step = env.event()
+        message_reaches(env, chat, agent, silent)
+        yield chat.next_step

@@ -5,7 +5,7 @@ the one who can *start* a reply soonest, returned with that instant (s). Ties am
 fewer open chats, then full-time before temps, then the pool's filing order
 (:mod:`cssim.model.pools`); among the typing: the earliest empty queue, full-time first on equal
 instants. The router decides; it never types, and never calls back into a conversation: a
-customer it seats from the queue learns it through its ``seated`` event.
+customer it seats from the queue learns it when its next step, decided by the seating, comes.
 
 Policies: ``human_first`` (the bot takes over when no human could start within
 ``routing.takeover_s``), ``bot_first``, ``humans_only``. With no free slot anywhere a new

@@ -14,8 +14,8 @@ Order of events at one instant (MODEL.md): the calendar's events in the order th
 scheduled, then follow-ups and nudges falling due, then arrivals. SimPy orders its calendar by
 (instant, priority, scheduling order), so tasks falling due and arrivals carry lower priorities
 than the calendar's ``NORMAL`` (:data:`ARRIVAL`, :data:`cssim.model.desk.FOLLOWUP_DUE`); the
-horizon goes before anything at its instant. A seated customer's process resumes ``URGENT``,
-before anything else at that instant.
+horizon goes before anything at its instant. Every wake-up is scheduled in the step that
+decides it (a seating schedules the seated customer's next step), at the instant computed.
 
 ``extend``: a function ``fn(env, shop)`` called once the shop is built and before the clock
 starts, to add SimPy processes (an outage, a supervisor, ...) that act through the shop's
@@ -29,13 +29,13 @@ from typing import Any, Callable, Generator
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, URGENT
+from simpy.events import NORMAL
 
 from cssim.arrivals import interval_edges_s
 from cssim.config import Config
 from cssim.model.customers import BLOCK, ChatDraws, draw_customers
 from cssim.model.records import DONE, DROPPED, LOST_HANDOVER, Records
-from cssim.model.customer import Chat, Ledger, customer_life, message_reaches
+from cssim.model.customer import Chat, Ledger, bot_answers, customer_life, message_reaches
 from cssim.model.desk import FOLLOWUP, TaskDesk
 from cssim.model.pools import Agent, BotPool, HumanPool, IdleBoard
 from cssim.model.roster import Shifts
@@ -59,11 +59,11 @@ class ShopEnvironment(simpy.Environment):
         heappush(self._queue, (t, priority, next(self._eid), event))  # type: ignore[attr-defined, misc]
         return event
 
-    def wake(self, event: simpy.Event, value: Any) -> None:
-        """Succeed ``event`` now, processed before anything else at this instant."""
+    def trigger_at(self, event: simpy.Event, t: float, value: Any = None) -> None:
+        """Schedule the pending ``event`` to fire at instant ``t`` (s), ``t >= now``."""
         event._ok = True
         event._value = value
-        self.schedule(event, URGENT)
+        heappush(self._queue, (t, NORMAL, next(self._eid), event))  # type: ignore[attr-defined, misc]
 
 
 class Shop:
@@ -106,8 +106,8 @@ class Shop:
 
     # ------------------------------------------------------------------ the steps collaborators share
     def seat(self, agent: Agent, chat: Chat) -> None:
-        """The chat takes one of the agent's slots; at a human its pending message joins the
-        typing queue now. A customer waiting in a queue learns it through ``chat.seated``."""
+        """The chat takes one of the agent's slots now: at a human its pending message joins the
+        typing queue, the bot answers its part; either decides the customer's next step."""
         env, pool = self.env, agent.pool
         pool.take_slot(agent)
         chat.agent = agent
@@ -116,11 +116,12 @@ class Shop:
             self.records.assigned[chat.cid] = env.now
         self.records.last_agent[chat.cid] = agent.id
         if isinstance(pool, HumanPool):
-            chat.reply = message_reaches(chat, agent, env.now, bool(self.silent[chat.cid]))
+            message_reaches(env, chat, agent, bool(self.silent[chat.cid]))
             if agent.open < pool.concurrency:
                 pool.file(agent, env.now)
-        if chat.seated is not None and not chat.seated.triggered:
-            env.wake(chat.seated, agent)
+        else:
+            resolves = bool(self.customers.u_bot[chat.cid] < self.bot_resolve_prob)
+            bot_answers(env, chat, agent, resolves, self.bot_turns_before_handover, self.records)
 
     def release(self, agent: Agent) -> None:
         """A chat of the agent ended: its slot frees and takes the next customer waiting."""
