@@ -17,7 +17,7 @@ import pytest
 
 #: Imported by none of the paths below: each costs from 0.1 s (pyarrow) to 0.5 s (pandas).
 HEAVY = ("pandas", "scipy", "matplotlib", "pyarrow", "simpy", "tqdm",
-         "cssim.api", "cssim.kernel", "cssim.metrics", "cssim.runner", "cssim.sweep", "cssim.report",
+         "cssim.api", "cssim.kernel", "cssim.model", "cssim.metrics", "cssim.runner", "cssim.sweep", "cssim.report",
          "cssim.chatlog", "cssim.plan.planner", "cssim.calibrate")
 
 CHILD = """
