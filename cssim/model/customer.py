@@ -14,7 +14,10 @@ agent; abandonment is judged at that instant (MODEL.md step 5):
 
 The bot answers at once and never makes anyone wait, so its part of a chat is known as soon as
 it is seated: it resolves the inquiry, or after ``bot_turns_before_escalation`` replies the
-customer asks for a human (the hand-over) and waits for one, ahead of new inquiries.
+customer asks for a human (the hand-over) and waits for a human's first reply, routed the same
+backlog-aware way and ahead of new inquiries, for its hand-over patience (drawn before the clock
+started): a reply not started by the hand-over instant + that patience is a lost inquiry
+(``LOST_HANDOVER``), closed at the deadline.
 
 Each wake-up of the process (``chat.next_step``) is scheduled in the step that decides it, at
 the absolute instant computed (``env.trigger_at``): the seating that queues its first reply

@@ -7,8 +7,9 @@ What happens, when (times are seconds on the clock):
   so every staffing sees the same customers; a chat's per-turn draws come from its block
   (:class:`cssim.model.customers.ChatDraws`) when it is first seated.
 * An arrival process starts one :func:`~cssim.model.customer.customer_life` per inquiry.
-* At the horizon arrivals stop and nobody takes a new chat; whoever waits in the shop queue then
-  is never served. The clock runs on until every chat that began before the horizon has ended.
+* At the horizon arrivals stop and nobody takes a new chat; whoever waits then, for a first
+  reply or for a human after a hand-over, is never served. The clock runs on until every chat
+  that began before the horizon has ended.
 
 Order of events at one instant (MODEL.md): the calendar's events in the order they were
 scheduled, then follow-ups and nudges falling due, then arrivals. SimPy orders its calendar by
