@@ -88,8 +88,6 @@ def cssim_here(tmp_path, monkeypatch, capsys):
         if cwd is not None:
             monkeypatch.chdir(cwd)
         monkeypatch.setattr(sys, "argv", ["cssim", *args])
-        monkeypatch.setattr(cli, "_RUN", {"folder": None, "created": False, "user_given": False})
-        monkeypatch.setattr(cli, "_STATUS", {"failed": False, "status": 1, "done": False})
         with pytest.raises(SystemExit) as e:
             cli.main()
         out = capsys.readouterr()
