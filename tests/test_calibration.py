@@ -1,4 +1,4 @@
-"""The seed facts of MODEL.md ("Seed facts the default world must reproduce") on the shipped
+"""The seed facts (docs/model.md#seed-facts) on the shipped
 ``semir_double11_2016`` scenario, each band checked with a 95% confidence interval over
 independent replications: the whole interval must lie inside the band.
 
@@ -18,7 +18,7 @@ import cssim
 from cssim.stats import mean_ci
 from scaled import scaled
 
-BANDS = {  # metric: (low, high), MODEL.md's table
+BANDS = {  # metric: (low, high), docs/model.md#seed-facts
     "bot_share": (0.15, 0.25),
     "response_rate": (0.95, 1.0),
     "rr_3min": (0.90, 1.0),
@@ -78,7 +78,7 @@ def test_bot_off_loses_more_inquiries(scaled_store):
 
 
 def test_a_shop_with_no_humans_fails_the_response_bands():
-    """MODEL.md's seed-fact table: with no humans on shift (ft 0, temps 0, the bot as shipped)
+    """The seed-fact table (docs/model.md#seed-facts): with no humans on shift (ft 0, temps 0, the bot as shipped)
     the bot's first reply is not service when the customer asks for a human, so the response
     rate is at most the bot's resolved share, and the response and 3-minute bands fail (their
     95% CIs lie wholly below the bands' floors)."""

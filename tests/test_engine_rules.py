@@ -1,4 +1,4 @@
-"""Engine rules from MODEL.md that whole-run metrics would hide, checked on the engine's own
+"""Engine rules from docs/model.md that whole-run metrics would hide, checked on the engine's own
 per-customer records and agent state."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class _Escalations(Simulation):
 
 
 def test_agents_coming_on_shift_take_the_queue_by_the_routing_pick():
-    """MODEL.md step 2: customers waiting when six agents come on shift at 09:00 go, one by one,
+    """docs/model.md#routing: customers waiting when six agents come on shift at 09:00 go, one by one,
     to the agent who can start a reply soonest (ties: fewer open chats). So the first six go
     to six different (idle) agents, and every later one to an agent with the earliest start."""
     cfg = cssim.load_scenario(
