@@ -595,6 +595,8 @@ def _dispatch(argv: list[str]) -> int:
         command = "sweep"
     if argv and argv[0].startswith("-") and argv[0] not in ("-m", "--multirun", *_HELP_FLAGS, *_HYDRA_INFO_FLAGS, *_HYDRA_VALUED_FLAGS):
         _error(f"unknown option {argv[0]!r} (see cssim --help)")
+    if argv and not argv[0].startswith(("-", "~", "+")) and "=" not in argv[0]:  # a mistyped command
+        _error(f"{argv[0]!r}: no such command (one of {', '.join(COMMANDS)}) and not key=value (see cssim --help)")
     return run_command(argv, command)
 
 

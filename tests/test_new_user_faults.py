@@ -231,8 +231,11 @@ def test_7_a_stopped_run_leaves_nothing_in_its_named_folder(tmp_path, how, exist
         os.killpg(p.pid, signal.SIGINT)
     else:
         p.send_signal(signal.SIGTERM)
-    status, _, err = finish(p, 60)
-    assert status == (130 if how == "ctrl-c" else 143), err
+    status, out, err = finish(p, 60)
+    # 130, or killed by SIGINT (-2, which a shell reports as 130 too): when the interrupt lands
+    # inside an extension module's import, CPython re-sends SIGINT to itself at exit however the
+    # KeyboardInterrupt was handled (seen under load, with strace).
+    assert status in ((130, -signal.SIGINT) if how == "ctrl-c" else (143,)), (out, err)
     assert "Traceback" not in err
     assert [ln for ln in err.splitlines() if ln.startswith("cssim:")] == [
         f"cssim: {'interrupted' if how == 'ctrl-c' else 'terminated'}; no results written"], err
