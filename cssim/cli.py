@@ -195,8 +195,9 @@ def _resolve_dir(key: str, given: str, overrides: list[str]) -> str:
 
     from cssim.paths import config_dir
 
+    first = expand_sweep(list(overrides))[0] if overrides else []  # a sweep's dir is one for all points
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3", job_name="cssim"):
-        cfg = compose("config", overrides=[*overrides, f"{key}={given}"], return_hydra_config=True)
+        cfg = compose("config", overrides=[*prepare_overrides(first), f"{key}={given}"], return_hydra_config=True)
     HydraConfig.instance().set_config(cfg)
     return str(OmegaConf.select(cfg, key))
 

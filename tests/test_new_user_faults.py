@@ -346,3 +346,12 @@ def test_9_the_command_keeps_no_module_level_state():
     from cssim import cli
 
     assert not any(hasattr(cli, n) for n in ("_STATUS", "_RUN", "_WATCHING"))
+
+
+def test_2_an_interpolated_folder_is_resolved_before_it_is_claimed(tmp_path):
+    """``hydra.sweep.dir=sweeps/${name}``: cssim resolves it as hydra would (with the sweep's
+    first point), claims the folder, and the sweep lands there with its tables."""
+    p = run(["-m", *TINY, "seed=1,2", "hydra.sweep.dir=sweeps/${name}"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    root = tmp_path / "sweeps" / "small_shop_618"
+    assert (root / "points.csv").is_file() and not (root / ".cssim-claim").exists()
