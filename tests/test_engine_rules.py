@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections import Counter
 
 import cssim
-from cssim.engine import DROPPED, OPEN, Simulation
+from cssim.engine import OPEN, Simulation
+from cssim.model.records import LOST_HANDOVER
 
 
 class _Logged(Simulation):
@@ -60,8 +61,8 @@ def test_agents_coming_on_shift_take_the_queue_by_the_routing_pick():
 
 
 def test_escalated_customer_leaves_at_its_deadline_even_if_no_human_comes():
-    """Mid-chat patience while waiting for a human after the bot: a customer whose deadline
-    has passed has dropped by then (no human on shift at night)."""
+    """Hand-over patience while waiting for a human after the bot: a customer whose deadline
+    has passed has left by then (no human on shift at night), a lost inquiry (MODEL.md §5 b)."""
     cfg = cssim.load_scenario(
         "small_shop_618",
         ["routing.policy=bot_first", "routing.bot_resolve_prob=0.3", "followup.include_drops=true",
@@ -75,7 +76,7 @@ def test_escalated_customer_leaves_at_its_deadline_even_if_no_human_comes():
         if rec.end[ch.cid] == OPEN and ch.agent is None and ch.dl <= rec.horizon_s
     ]
     assert waiting_past_deadline == []
-    assert sum(1 for c in range(sim.n) if rec.escalated[c] and rec.end[c] == DROPPED) > 50
+    assert sum(1 for c in range(sim.n) if rec.escalated[c] and rec.end[c] == LOST_HANDOVER) > 50
 
 
 def test_a_human_reception_needs_a_human_reply():
