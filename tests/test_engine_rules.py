@@ -62,7 +62,7 @@ def test_agents_coming_on_shift_take_the_queue_by_the_routing_pick():
 
 def test_escalated_customer_leaves_at_its_deadline_even_if_no_human_comes():
     """Hand-over patience while waiting for a human after the bot: a customer whose deadline
-    has passed has left by then (no human on shift at night), a lost inquiry (MODEL.md §5 b)."""
+    has passed has left by then (no human on shift at night), a lost inquiry (docs/model.md#abandonment)."""
     cfg = cssim.load_scenario(
         "small_shop_618",
         ["routing.policy=bot_first", "routing.bot_resolve_prob=0.3", "followup.include_drops=true",
