@@ -77,7 +77,7 @@ def test_chats_open_at_the_horizon_are_drained_and_convert():
 
 def test_every_reply_of_a_drained_chat_is_counted():
     """avg_response_s is over all replies of the measured inquiries, the drain's included
-    (README, metrics table): a chat that ended normally got one reply per turn, also when it
+    (docs/outputs.md, metrics table): a chat that ended normally got one reply per turn, also when it
     arrived just before the horizon."""
     cfg, sim, rec = _late_chats()
     from cssim.engine import DONE

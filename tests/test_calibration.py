@@ -4,7 +4,7 @@ independent replications: the whole interval must lie inside the band.
 
 The default run checks a proportionally scaled store (20% of the volume, heads and bot slots);
 ``-m slow`` checks the full store. One band is known not to hold (temps' receptions per 8 h on
-shift; see the scenario file and README "Calibration"): it is an expected failure, strict, so
+shift; see the scenario file and docs/calibration.md "The shipped world"): it is an expected failure, strict, so
 that the day it starts to hold the test says so.
 """
 
@@ -61,7 +61,7 @@ def test_seed_fact_band_on_a_scaled_store(scaled_store, metric):
     check_band(runs, metric, *BANDS[metric])
 
 
-@pytest.mark.xfail(strict=True, reason="infeasible with the sourced work per chat and temps speed <= 0.7 (README 'Calibration')")
+@pytest.mark.xfail(strict=True, reason="infeasible with the sourced work per chat and temps speed <= 0.7 (docs/calibration.md, 'The shipped world')")
 def test_temps_receptions_per_8h_band(scaled_store):
     _, runs = scaled_store
     check_band(runs, "receptions_per_8h_temps", 150.0, 200.0)
