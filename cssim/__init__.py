@@ -27,7 +27,8 @@ _LAZY = {
 }
 
 __all__ = ["Config", "METRICS", "Plan", "Result", "load_scenario", "plan", "simulate", "simulate_many"]
-__version__ = "0.1.0"
+#: cssim's version, in this one place (pyproject.toml reads it; CHANGELOG.md says what changed).
+__version__ = "0.3.0"
 
 
 def _lazy(package: str, name: str, homes: dict[str, str]):

@@ -3,8 +3,10 @@
 >>> import cssim
 >>> cfg = cssim.load_scenario("erlang_a", overrides=["horizon_h=1", "warmup_h=0"])
 >>> res = cssim.simulate(cfg, seed=1)
->>> sorted(res.metrics)[:3]
-['avg_first_response_s', 'avg_response_s', 'bot_resolved']
+>>> set(cssim.METRICS) <= set(res.metrics)      # every public metric (docs/outputs.md)
+True
+>>> res.metrics["lost_inquiries"] == res.metrics["lost_before_reply"] + res.metrics["lost_after_handover"]
+True
 """
 
 from __future__ import annotations

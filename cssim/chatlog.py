@@ -1,5 +1,5 @@
-"""The chat log: one row per inquiry, in the schema a shop exports (MODEL.md "Chat log and
-calibration"), built after a run from either engine's :class:`~cssim.model.records.Records`.
+"""The chat log: one row per inquiry, in the schema a shop exports (docs/calibration.md#the-chat-log),
+built after a run from either engine's :class:`~cssim.model.records.Records`.
 
 Nothing here runs during the simulation: the engine only keeps a few per-customer facts it
 sets once per chat (who held the chat last, when it ended, when an order was placed), and this
@@ -58,7 +58,7 @@ from cssim.config import POOLS, Config, start_instant
 from cssim.model.records import ABANDONED, DONE, LOST_HANDOVER, NO_ORDER, PAID_NOW, UNPAID_NUDGED, Records
 from cssim.io import write_atomic
 
-#: The log's columns, in order (MODEL.md "Chat log and calibration").
+#: The log's columns, in order (docs/calibration.md#the-chat-log).
 COLUMNS = (
     "inquiry_id", "arrival_ts", "kind", "returning", "first_reply_ts", "left_ts", "pool", "agent_id",
     "customer_msgs", "replies", "end_ts", "ordered", "order_ts", "paid_ts", "nudged", "followed_up",

@@ -9,7 +9,7 @@
   trying the Ray launcher, the tests and the benchmarks; a real cluster is started by its
   administrator (``ray start --head`` on the head node, ``ray up``, KubeRay).
 
-    python -m cssim.cluster            # start one, print its address, stop it on Ctrl-C
+    python -m cssim.cluster            # start one, print its address, stop it on Ctrl-C or SIGTERM
 """
 
 from __future__ import annotations
@@ -174,20 +174,29 @@ class LocalRayHead:
 
 
 def main() -> None:
-    """``python -m cssim.cluster [NUM_CPUS]``: a Ray head for this machine until Ctrl-C."""
+    """``python -m cssim.cluster [NUM_CPUS]``: a Ray head for this machine until Ctrl-C or
+    SIGTERM (a service manager's stop, CI's clean-up): either stops the head and every process
+    of its group, then exits 130 or 143."""
+    from cssim.commands import handle_term, stop_status
+
+    handle_term()
     head = LocalRayHead(num_cpus=int(sys.argv[1]) if len(sys.argv) > 1 else None)
-    address = head.start()
-    print(f"Ray head on {address} (127.0.0.1 only). In another shell:")
-    print(f"  cssim -m staffing.temps.count=0,500,1000 hydra/launcher=ray hydra.launcher.ray.init.address={address}")
-    print(f"  cssim runner.backend=ray runner.address={address} replications=8")
-    print("Ctrl-C stops it.", flush=True)
+    status = 0
     try:
+        address = head.start()
+        print(f"Ray head on {address} (127.0.0.1 only; ray start pid {head.proc.pid}). In another shell:")
+        print(f"  cssim sweep staffing.temps.count=0,500,1000 hydra/launcher=ray hydra.launcher.ray.init.address={address}")
+        print(f"  cssim runner.backend=ray runner.address={address} replications=8")
+        print("Ctrl-C (or SIGTERM) stops it.", flush=True)
         while head.proc.poll() is None:
             time.sleep(1)
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt as e:
+        status = stop_status(e)
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopping takes seconds: let it finish
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         head.stop()
+    sys.exit(status)
 
 
 if __name__ == "__main__":

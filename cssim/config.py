@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import os
+import resource
 from datetime import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, List, Optional
 
 DISTRIBUTIONS = ("exponential", "lognormal", "gamma", "constant", "empirical")
@@ -309,6 +310,11 @@ def _fail(key: str, value: Any, rule: str, shown: str | None = None) -> None:
 # per inquiry. Rounded up for other scenarios' longer chats and queues. Re-measure when the
 # engine's per-customer arrays change.
 BYTES_PER_INQUIRY = 500
+# Agents and their chat slots, measured the same way (``tests/test_cli_faults.py`` keeps the
+# guard honest): 1,000,000 temps without shifts ~290 MB, 1,000,000 full-timers with two shifts
+# and 3 slots each ~470 MB, 2 agents with 5,000,000 slots each ~360 MB (36 bytes a slot).
+BYTES_PER_AGENT = 400
+BYTES_PER_SLOT = 50
 BASE_BYTES = 200 * 2**20
 # Forecast uncertainty: plan for the day's multiplier at mean + 3 standard deviations.
 FORECAST_MARGIN_SD = 3.0
@@ -322,9 +328,16 @@ def expected_inquiries(cfg: Config) -> float:
     return n * (1.0 + FORECAST_MARGIN_SD * a.forecast_cv)
 
 
+def _pools(cfg: Config) -> list[tuple[str, Pool]]:
+    return [(f"staffing.{f.name}", getattr(cfg.staffing, f.name)) for f in fields(cfg.staffing)]
+
+
 def estimated_memory_bytes(cfg: Config) -> float:
-    """Peak memory (bytes) one replication of ``cfg`` is expected to need."""
-    return BASE_BYTES + BYTES_PER_INQUIRY * expected_inquiries(cfg)
+    """Peak memory (bytes) one replication of ``cfg`` is expected to need: its inquiries, its
+    agents and their chat slots."""
+    agents = sum(p.count for _, p in _pools(cfg))
+    slots = sum(p.count * p.concurrency for _, p in _pools(cfg))
+    return BASE_BYTES + BYTES_PER_INQUIRY * expected_inquiries(cfg) + BYTES_PER_AGENT * agents + BYTES_PER_SLOT * slots
 
 
 def machine_memory_bytes() -> int | None:
@@ -342,6 +355,12 @@ def machine_memory_bytes() -> int | None:
             continue
         if text.isdigit() and int(text) < 2**60:
             sizes.append(int(text))
+    try:  # an address-space limit (ulimit -v, a batch system's) caps what a process can use
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            sizes.append(soft)
+    except (ValueError, OSError, AttributeError):
+        pass
     return min(sizes) if sizes else None
 
 
@@ -354,13 +373,19 @@ def _check_memory(cfg: Config) -> None:
     need = estimated_memory_bytes(cfg)
     if total is None or need <= total:
         return
+    # Name the biggest consumer: the inquiries, or the pool whose agents and slots weigh most.
     a = cfg.arrivals
     key, value = ("arrivals.rate_per_min", a.rate_per_min) if a.rate_per_min is not None else ("arrivals.total", a.total)
+    what, biggest = f"about {expected_inquiries(cfg):,.3g} inquiries", BYTES_PER_INQUIRY * expected_inquiries(cfg)
+    for k, p in _pools(cfg):
+        weight = BYTES_PER_AGENT * p.count + BYTES_PER_SLOT * p.count * p.concurrency
+        if weight > biggest:
+            what, biggest = f"{p.count:,} agents with {p.count * p.concurrency:,} chat slots", weight
+            key, value = (f"{k}.count", p.count) if BYTES_PER_AGENT * p.count >= BYTES_PER_SLOT * p.count * p.concurrency else (f"{k}.concurrency", p.concurrency)
     _fail(
         key, value,
-        f"about {expected_inquiries(cfg):,.3g} inquiries need about {_gb(need)} of memory "
-        f"({BYTES_PER_INQUIRY:,} bytes each), more than this machine's {_gb(total)}",
-        shown=f"{value:g}",
+        f"{what} need about {_gb(need)} of memory in all, more than this machine's {_gb(total)}",
+        shown=f"{value:,}" if isinstance(value, int) else f"{value:g}",
     )
 
 

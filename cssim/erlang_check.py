@@ -1,6 +1,6 @@
 """The degenerate case against exact queueing theory: simulated vs exact Erlang-A and Erlang-C.
 
-The ``erlang_a`` scenario is M/M/n+M (MODEL.md "Degenerate case"). At a point (n agents,
+The ``erlang_a`` scenario is M/M/n+M (docs/model.md#degenerate-case). At a point (n agents,
 arrival rate) this runs R independent replications of a long horizon after a warm-up and
 compares the replication means of the lost rate, the mean first response (= E[W | served] +
 mean reply time) and the agents' utilization with :func:`cssim.analytic.erlang_a`. The

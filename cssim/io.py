@@ -6,6 +6,10 @@
 * :func:`write_atomic` writes a file to a temporary name in the same folder, then renames it
   into place, so a reader (or a crash, a kill, a full disk) never sees half a file. The file
   gets the usual permissions (``0666`` less the umask), not the temporary file's ``0600``.
+* :func:`claim_folder` takes a folder the user named for one command at a time: a marker file
+  made with ``O_CREAT | O_EXCL``, so of two runs started together into one folder exactly one
+  gets it. :func:`check_writable` tries a folder before any work is done, so a long plan or fit
+  is not lost to a read-only folder at the end.
 * A failure names the result file, not the temporary one: ``OSError.filename`` is the path the
   caller asked for; :func:`os_error_line` puts it on one line for the command line.
 """
@@ -63,6 +67,77 @@ def unique_run_dir(root: Path | str, now: datetime | None = None) -> Path:
             continue  # 1 in 65,536 for two folders made in the same millisecond: draw again
         return folder
     raise OSError(errno.EEXIST, "no unused folder name left", str(root))
+
+
+#: The marker a command holds in a folder it was told to write into (see :func:`claim_folder`).
+CLAIM = ".cssim-claim"
+
+
+class FolderTaken(Exception):
+    """The folder is claimed by another cssim command (``pid`` is its process id, if known)."""
+
+    def __init__(self, marker: Path, pid: str) -> None:
+        super().__init__(f"{marker} is held by process {pid or '?'}")
+        self.marker, self.pid = marker, pid
+
+
+def claim_folder(folder: Path | str) -> Path:
+    """Create ``folder`` if needed and claim it with an exclusive marker file holding this
+    process's id; return the marker (remove it with :func:`release_folder`). Raises
+    :class:`FolderTaken` when another command holds it, ``OSError`` when it cannot be made.
+
+    >>> import tempfile; d = Path(tempfile.mkdtemp()); m = claim_folder(d)
+    >>> try:
+    ...     claim_folder(d)
+    ... except FolderTaken:
+    ...     print("taken")
+    taken
+    >>> release_folder(m); claim_folder(d).name
+    '.cssim-claim'
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / CLAIM
+    try:
+        fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        try:
+            pid = marker.read_text().strip()
+        except OSError:
+            pid = ""
+        raise FolderTaken(marker, pid) from None
+    with os.fdopen(fd, "w") as f:
+        f.write(f"{os.getpid()}\n")
+    return marker
+
+
+def release_folder(marker: Path | None) -> None:
+    """Remove a marker made by :func:`claim_folder` (nothing if it is gone)."""
+    if marker is not None:
+        Path(marker).unlink(missing_ok=True)
+
+
+def check_writable(folder: Path | str) -> None:
+    """Raise ``OSError`` naming ``folder`` unless a file can be created there (in its nearest
+    existing parent when it does not exist yet). Nothing is left behind.
+
+    >>> import tempfile; f = tempfile.mkstemp()[1]; check_writable(f + "/plans")
+    Traceback (most recent call last):
+    ...
+    NotADirectoryError: [Errno 20] Not a directory: '.../plans'
+    """
+    folder = Path(folder)
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".cssim-probe.", dir=probe)
+    except OSError as e:
+        raise OSError(e.errno, e.strerror or os.strerror(e.errno or 0), str(folder)) from None
+    os.close(fd)
+    os.unlink(tmp)
 
 
 def _umask() -> int:

@@ -2,7 +2,7 @@
 
 A profile is a weight per minute (relative; only ratios matter) of a 24-hour day, or of a
 longer period (``double11_2022_presale`` spans 12 days), repeated over the horizon. The hourly
-weights below are stated assumptions shaped on the sources in MODEL.md: Double 11 2016 put about
+weights below are stated assumptions shaped on the sources in docs/model.md#seed-facts: Double 11 2016 put about
 30% of the day's GMV in hour 00 and about 8% in its first 7 minutes; inquiries are flatter than
 GMV, so hour 00 carries about 4-5x the day's mean inquiry rate, front-loaded inside the hour.
 Later years add a 20:00 wave (presale deposits paid off at 20:00 from 2019/2020 on).

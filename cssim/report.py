@@ -21,7 +21,6 @@ default 3%); when no point meets it, the point with the highest mean profit, wit
 
 from __future__ import annotations
 
-import argparse
 import base64
 import html
 import io
@@ -461,18 +460,30 @@ def build_report(folder: Path | str, max_lost_rate: float = 0.03) -> Path:
 
 
 def report_command(args: list[str]) -> int:
-    """``cssim report DIR [--max-lost-rate 0.03]``; exit status 2 with one line on bad input."""
-    parser = argparse.ArgumentParser(prog="cssim report", description="Write DIR/report.html for a run, sweep or plan folder.")
-    parser.add_argument("folder", type=Path)
-    parser.add_argument("--max-lost-rate", type=float, default=0.03, help="target for the recommended sweep point (share, default 0.03)")
-    ns = parser.parse_args(args)
+    """``cssim report FOLDER [--max-lost-rate 0.03]``; the exit status. Bad input, or a folder
+    that cannot be written: one line, exit status 2, nothing written."""
+    from cssim.commands import report_parser
+
+    return run_report(report_parser().parse_args(args))
+
+
+def run_report(ns) -> int:
+    """``cssim report`` with parsed arguments (:func:`cssim.commands.report_parser`)."""
+    from cssim.io import check_writable, os_error_line
+
+    folder = Path(ns.folder)
     try:
-        out = build_report(ns.folder, ns.max_lost_rate)
+        folder_kind(folder)  # a folder that is no run, sweep or plan: say so before anything else
+        check_writable(folder)
+        out = build_report(folder, ns.max_lost_rate)
     except ValueError as e:
         print(f"cssim: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"cssim: error: {os_error_line(e)}", file=sys.stderr)
         return 2
     print(f"report: {out}")
     return 0
 
 
-__all__ = ["build_report", "folder_kind", "recommend", "report_command"]
+__all__ = ["build_report", "folder_kind", "recommend", "report_command", "run_report"]

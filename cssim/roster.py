@@ -4,7 +4,7 @@ Shared by the engine (which puts agents on and off shift) and the metrics (head-
 utilization, paid hours for cost), so both read the same roster.
 
 Shrinkage (breaks, meetings) is applied once per pool and time segment, never per small group
-(MODEL.md step 9): within every segment between planning-interval edges and shift starts/ends,
+(docs/model.md#shifts): within every segment between planning-interval edges and shift starts/ends,
 the pool works ``round(paid heads on shift x (1 - shrinkage))`` heads, shared out among the groups
 on shift by largest remainder. Five groups of 2 heads at 10% shrinkage rounded one by one would
 keep all 10 heads working; rounded for the pool they give 9.

@@ -119,6 +119,23 @@ def _fmt(value: float, fmt: str) -> str:
 
 #: The precision the "too noisy" advice aims at: a CI half-width of 10% of the estimate.
 TARGET_RELATIVE_HW = 0.1
+#: A share (a rate, or lost inquiries over all inquiries) known to within half a percentage
+#: point is precise enough to plan with, however small it is: a 0.07% lost rate +- 0.10% is
+#: not "too noisy" against a 3% target.
+PLANNING_RESOLUTION = 0.005
+
+
+def too_noisy(mean: float, hw: float, share_of: float | None = None) -> bool:
+    """Whether a CI half-width ``hw`` makes the estimate ``mean`` unusable: wider than the
+    estimate itself and, for a share (``share_of`` = 1) or a count of inquiries (``share_of`` =
+    the inquiries), wider than :data:`PLANNING_RESOLUTION` of the whole.
+
+    >>> too_noisy(0.0007, 0.0010, share_of=1.0), too_noisy(0.02, 0.03, share_of=1.0)
+    (False, True)
+    """
+    if math.isnan(hw) or hw <= abs(mean):
+        return False
+    return share_of is None or hw > PLANNING_RESOLUTION * share_of
 
 
 def replications_needed(n: int, mean: float, hw: float, rel: float = TARGET_RELATIVE_HW) -> int | None:
@@ -142,7 +159,8 @@ def kpi_table(cfg: Config, results: Sequence[Result]) -> str:
     for key, label, fmt in KPI_ROWS:
         mean, hw = table.loc[key, "mean"], table.loc[key, "ci95"]
         ci = "(1 replication: no CI)" if n < 2 else ("" if hw != hw else f"+- {_fmt(hw, fmt)}")
-        if n >= 2 and not math.isnan(hw) and hw > abs(mean):
+        share_of = 1.0 if fmt == "pct" else inquiries if key == "lost_inquiries" else None
+        if n >= 2 and too_noisy(mean, hw, share_of):
             need = replications_needed(n, mean, hw)
             ci += "  too noisy: the CI is wider than the estimate" + (
                 f"; ~{need:,} replications for +-10%" if need else "")

@@ -113,7 +113,10 @@ def register_file_scenario(path: Path | str) -> str:
         raise ValueError(f"scenario={str(path)!r}: no such scenario file")
     try:
         text = path.read_text()
-        node = OmegaConf.create(yaml.load(text, Loader=_omegaconf_loader()))
+        data = yaml.load(text, Loader=_omegaconf_loader())
+        if data is None:  # an empty file (or only comments): OmegaConf would make a None node
+            raise ValueError(f"scenario file {str(path)!r}: is empty; it needs the keys it changes (like scenarios/erlang_a.yaml)")
+        node = OmegaConf.create(data)
     except OSError as e:
         raise ValueError(f"scenario file {str(path)!r}: cannot read it ({e.strerror})") from None
     except yaml.YAMLError as e:  # a syntax error: where the parser stopped, on one line

@@ -1,4 +1,4 @@
-"""Accounting rules of MODEL.md (warm-up, shrinkage, the horizon drain, overtime, common random
+"""Accounting rules of docs/model.md (warm-up, shrinkage, the horizon drain, overtime, common random
 numbers), each a fault found in review with the test that failed before its fix."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from cssim.streams import make_streams
 
 
 def test_warmup_off_an_interval_edge_costs_exactly_the_span_after_it():
-    """MODEL.md Outputs: every metric, cost included, covers exactly the span after warmup_h.
+    """docs/model.md#outputs: every metric, cost included, covers exactly the span after warmup_h.
     erlang_a: 10 agents at 50 CNY/h, 2 h horizon, warm-up 15 min, 60-minute intervals: 1.75 h
     x 10 x 50 = 875 CNY (it was 500: the whole first interval was dropped)."""
     cfg = cssim.load_scenario(
@@ -30,7 +30,7 @@ def test_warmup_off_an_interval_edge_costs_exactly_the_span_after_it():
 
 
 def test_shrinkage_is_rounded_once_per_pool_not_per_group():
-    """MODEL.md step 9: five groups of 2 heads at 10% shrinkage work 9 heads (18 x 0.9 ... 10 x
+    """docs/model.md#shifts: five groups of 2 heads at 10% shrinkage work 9 heads (18 x 0.9 ... 10 x
     0.9 = 9), not 10 (each group of 2 rounding 1.8 up to 2)."""
     pool = Pool(count=10, shrinkage=0.1, shifts=[Shift(0, 8, 0.2) for _ in range(5)])
     groups = pool_groups("ft", pool, 8.0, np.arange(0, 8 * 3600 + 1, 900.0))
@@ -58,7 +58,7 @@ def _late_chats():
 
 
 def test_chats_open_at_the_horizon_are_drained_and_convert():
-    """MODEL.md step 10: the clock runs on until every chat that began before the horizon has
+    """docs/model.md#horizon: the clock runs on until every chat that began before the horizon has
     ended, so the last interval's chats place orders like any other's. Presale customers who
     arrived in the last 15 minutes order as often as the others, within 4 binomial SE (they
     ordered far less when the clock stopped at the horizon)."""
@@ -79,7 +79,7 @@ def test_chats_open_at_the_horizon_are_drained_and_convert():
 
 def test_every_reply_of_a_drained_chat_is_counted():
     """avg_response_s is over all replies of the measured inquiries, the drain's included
-    (README, metrics table): a chat that ended normally got one reply per turn, also when it
+    (docs/outputs.md, metrics table): a chat that ended normally got one reply per turn, also when it
     arrived just before the horizon."""
     cfg, sim, rec = _late_chats()
     from cssim.model.records import DONE
@@ -92,7 +92,7 @@ def test_every_reply_of_a_drained_chat_is_counted():
 
 
 def test_overtime_is_paid_and_reported():
-    """MODEL.md step 9: an agent leaving its shift finishes its chats; that time is overtime,
+    """docs/model.md#shifts: an agent leaving its shift finishes its chats; that time is overtime,
     paid at the pool's hourly cost and reported apart: cost_total = labor + overtime + bot."""
     cfg = cssim.load_scenario(
         "small_shop_618", ["staffing.ft.cost_per_hour=30", "arrivals.total=4000"]
@@ -112,7 +112,7 @@ def _chat_draws(cfg, seed=5):
 
 
 def test_customers_do_not_depend_on_when_the_bot_escalates():
-    """Common random numbers (MODEL.md Randomness): sweeping
+    """Common random numbers (docs/model.md#randomness): sweeping
     routing.bot_turns_before_escalation must not move any customer's think times, mid-chat
     patience or reply times: gap k (and the reply to message k) of customer c is the same draw
     whatever the setting."""

@@ -1,6 +1,6 @@
 """``cssim ... log=true`` and ``cssim calibrate`` on the command line, in subprocesses.
 
-Specification (MODEL.md "Chat log and calibration"): a run with ``log=true`` writes
+Specification (docs/calibration.md#the-chat-log): a run with ``log=true`` writes
 ``chats.parquet`` and ``chats.csv`` (one day per replication); ``cssim calibrate LOG`` reads
 CSV or Parquet and writes a scenario YAML that cssim loads, a fit table and charts next to it,
 and prints the fit report (with ``--backtest``, the KPI comparison); a bad log (missing column,

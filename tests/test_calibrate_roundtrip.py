@@ -1,6 +1,6 @@
 """Round trip: simulate known parameters with ``log=True``, calibrate from the log, recover them.
 
-Specification (MODEL.md "Chat log and calibration"): every parameter a log identifies is
+Specification (docs/calibration.md#the-chat-log): every parameter a log identifies is
 recovered within its confidence interval, and the calibrated scenario reproduces the log's
 KPIs. Each scenario checks k parameters at once, so each 95% interval is widened to a
 family-wise 95% one (Bonferroni: z = Phi^-1(1 - 0.05 / (2k)) instead of 1.96); the KPIs are

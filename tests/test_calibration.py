@@ -1,10 +1,10 @@
-"""The seed facts of MODEL.md ("Seed facts the default world must reproduce") on the shipped
+"""The seed facts (docs/model.md#seed-facts) on the shipped
 ``semir_double11_2016`` scenario, each band checked with a 95% confidence interval over
 independent replications: the whole interval must lie inside the band.
 
 The default run checks a proportionally scaled store (20% of the volume, heads and bot slots);
 ``-m slow`` checks the full store. One band is known not to hold (temps' receptions per 8 h on
-shift; see the scenario file and README "Calibration"): it is an expected failure, strict, so
+shift; see the scenario file and docs/calibration.md "The shipped world"): it is an expected failure, strict, so
 that the day it starts to hold the test says so.
 """
 
@@ -18,7 +18,7 @@ import cssim
 from cssim.stats import mean_ci
 from scaled import scaled
 
-BANDS = {  # metric: (low, high), MODEL.md's table
+BANDS = {  # metric: (low, high), docs/model.md#seed-facts
     "bot_share": (0.15, 0.25),
     "response_rate": (0.95, 1.0),
     "rr_3min": (0.90, 1.0),
@@ -61,7 +61,7 @@ def test_seed_fact_band_on_a_scaled_store(scaled_store, metric):
     check_band(runs, metric, *BANDS[metric])
 
 
-@pytest.mark.xfail(strict=True, reason="infeasible with the sourced work per chat and temps speed <= 0.7 (README 'Calibration')")
+@pytest.mark.xfail(strict=True, reason="infeasible with the sourced work per chat and temps speed <= 0.7 (docs/calibration.md, 'The shipped world')")
 def test_temps_receptions_per_8h_band(scaled_store):
     _, runs = scaled_store
     check_band(runs, "receptions_per_8h_temps", 150.0, 200.0)
@@ -78,7 +78,7 @@ def test_bot_off_loses_more_inquiries(scaled_store):
 
 
 def test_a_shop_with_no_humans_fails_the_response_bands():
-    """MODEL.md's seed-fact table: with no humans on shift (ft 0, temps 0, the bot as shipped)
+    """The seed-fact table (docs/model.md#seed-facts): with no humans on shift (ft 0, temps 0, the bot as shipped)
     the bot's first reply is not service when the customer asks for a human, so the response
     rate is at most the bot's resolved share, and the response and 3-minute bands fail (their
     95% CIs lie wholly below the bands' floors)."""

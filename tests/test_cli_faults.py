@@ -88,8 +88,6 @@ def cssim_here(tmp_path, monkeypatch, capsys):
         if cwd is not None:
             monkeypatch.chdir(cwd)
         monkeypatch.setattr(sys, "argv", ["cssim", *args])
-        monkeypatch.setattr(cli, "_RUN", {"folder": None, "created": False, "user_given": False})
-        monkeypatch.setattr(cli, "_STATUS", {"failed": False, "status": 1, "done": False})
         with pytest.raises(SystemExit) as e:
             cli.main()
         out = capsys.readouterr()
@@ -169,7 +167,7 @@ def own_scenario(folder: Path, text_edit=lambda t: t) -> Path:
 
 
 def test_own_scenario_by_searchpath(tmp_path):
-    """The README's way: ``hydra.searchpath=[file:///DIR] scenario=NAME`` with DIR/scenario/NAME.yaml."""
+    """The documented way (docs/scenarios.md): ``hydra.searchpath=[file:///DIR] scenario=NAME`` with DIR/scenario/NAME.yaml."""
     own_scenario(tmp_path / "mine" / "scenario")
     p = run([f"hydra.searchpath=[file://{tmp_path / 'mine'}]", "scenario=myshop", "arrivals.total=300", "replications=2"], tmp_path)
     assert p.stdout.startswith("myshop: ")

@@ -1,4 +1,4 @@
-"""Conservation laws and bounds on every run (MODEL.md "Outputs"), property-based over random
+"""Conservation laws and bounds on every run (docs/model.md#outputs), property-based over random
 valid configs: whatever the routing, staffing, shifts, turns, patience and tasks,
 
 * inquiries = lost before a first reply + lost after a hand-over + responded + still waiting at
@@ -99,7 +99,7 @@ def test_conservation_and_bounds(cfg: Config, seed: int):
 
 
 def test_no_nudge_for_returning_customers():
-    """MODEL.md step 8: never nudge a returning customer."""
+    """docs/model.md#nudges: never nudge a returning customer."""
     cfg = cssim.load_scenario(
         "small_shop_618", ["customers.returning_share=1.0", "nudge.enabled=true", "arrivals.total=3000"]
     )

@@ -1,4 +1,4 @@
-"""Engine rules from MODEL.md that whole-run metrics would hide, checked on the engine's own
+"""Engine rules from docs/model.md that whole-run metrics would hide, checked on the engine's own
 per-customer records and agent state."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class _Escalations(Simulation):
 
 
 def test_agents_coming_on_shift_take_the_queue_by_the_routing_pick():
-    """MODEL.md step 2: customers waiting when six agents come on shift at 09:00 go, one by one,
+    """docs/model.md#routing: customers waiting when six agents come on shift at 09:00 go, one by one,
     to the agent who can start a reply soonest (ties: fewer open chats). So the first six go
     to six different (idle) agents, and every later one to an agent with the earliest start."""
     cfg = cssim.load_scenario(
@@ -62,7 +62,7 @@ def test_agents_coming_on_shift_take_the_queue_by_the_routing_pick():
 
 def test_escalated_customer_leaves_at_its_deadline_even_if_no_human_comes():
     """Hand-over patience while waiting for a human after the bot: a customer whose deadline
-    has passed has left by then (no human on shift at night), a lost inquiry (MODEL.md §5 b)."""
+    has passed has left by then (no human on shift at night), a lost inquiry (docs/model.md#abandonment)."""
     cfg = cssim.load_scenario(
         "small_shop_618",
         ["routing.policy=bot_first", "routing.bot_resolve_prob=0.3", "followup.include_drops=true",

@@ -1,4 +1,4 @@
-"""The degenerate case against exact queueing theory (MODEL.md "Degenerate case").
+"""The degenerate case against exact queueing theory (docs/model.md#degenerate-case).
 
 The ``erlang_a`` scenario is M/M/n+M: Poisson arrivals, n agents with concurrency 1, one
 exponential reply per chat, exponential patience judged at the start of service. Its stationary

@@ -1,4 +1,4 @@
-"""MODEL.md step 2's invariant a planner relies on: with common random numbers, adding heads to
+"""docs/model.md#routing's invariant a planner relies on: with common random numbers, adding heads to
 any pool never raises lost inquiries (both kinds: before a first reply and after a hand-over)
 beyond sampling noise.
 

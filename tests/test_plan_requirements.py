@@ -1,6 +1,6 @@
 """Planning step 1: the Erlang-A starting requirement (cssim.plan.requirements).
 
-Specification: in the degenerate case (MODEL.md: concurrency 1, one turn, exponential reply
+Specification: in the degenerate case (docs/model.md#degenerate-case: concurrency 1, one turn, exponential reply
 and patience, no bot) the queue model *is* M/M/n+M, so the starting requirement of every
 interval is the exact Erlang-A minimum staffing (Palm 1943; computed here independently by
 counting servers up with :func:`cssim.analytic.erlang_a`). Outside it, the stated slot

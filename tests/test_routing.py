@@ -1,4 +1,4 @@
-"""Routing as MODEL.md step 2 states it, checked decision by decision against brute force.
+"""Routing as docs/model.md#routing states it, checked decision by decision against brute force.
 
 The engine finds "the on-shift human with a free slot who can start a reply soonest" through
 idle buckets and a lazily keyed heap (no scan over agents). Here every assignment of new

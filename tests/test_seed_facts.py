@@ -1,4 +1,4 @@
-"""The seed facts of MODEL.md reproduced in controlled settings, and reproducibility.
+"""The seed facts (docs/model.md#seed-facts) reproduced in controlled settings, and reproducibility.
 
 Tolerances are sampling error: a share estimated from k Bernoulli trials is compared with its
 source value within 4 binomial standard errors (a false alarm about 1 in 16,000); a mean of n

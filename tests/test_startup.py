@@ -55,7 +55,11 @@ def imported(args: list[str], cwd) -> tuple[int | None, list[str], str]:
         (["scenario=nope"], 2, "cssim: error: scenario=nope: no such scenario"),
         (["-m", "staffing.temps.count=0,-3"], 2, "cssim: error: staffing.temps.count=-3: must be a whole head count >= 0"),
         (["plan", "plan.max_lost_rate=7"], 2, "cssim: error: plan.max_lost_rate=7.0: must be a probability in [0, 1]"),
-        (["aggregate"], 2, "cssim: error: usage: cssim aggregate SWEEP_FOLDER"),
+        (["aggregate"], 2, "cssim: error: the following arguments are required: SWEEP_FOLDER (see cssim aggregate --help)"),
+        (["--version"], 0, ""),
+        (["plan", "--help"], 0, ""),
+        (["calibrate", "--help"], 0, ""),
+        (["report", "--help"], 0, ""),
     ],
 )
 def test_help_and_refusals_import_nothing_heavy(tmp_path, args, status, message):

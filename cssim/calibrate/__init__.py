@@ -1,8 +1,11 @@
 """Calibration from a shop's chat log: ``cssim calibrate LOG`` (see :mod:`cssim.calibrate.command`).
 
-    >>> from cssim.calibrate import calibrate_log   # doctest: +SKIP
-    >>> cal = calibrate_log("chats.csv", base="small_shop_618")
-    >>> cal.table()                                  # parameter, estimate, 95% CI, n, method
+    >>> import cssim
+    >>> from cssim.calibrate import calibrate_log
+    >>> log = cssim.simulate(cssim.load_scenario("small_shop_618"), seed=1, log=True).log  # or a CSV's path
+    >>> cal = calibrate_log(log, base="small_shop_618")
+    >>> list(cal.table().columns)
+    ['parameter', 'estimate', 'ci95', 'n', 'unit', 'method']
 
 Modules, one concern each: :mod:`~cssim.calibrate.logs` (reading and checking a log, KPIs
 from it), :mod:`~cssim.calibrate.estimators` (censored maximum likelihood, Kaplan-Meier,

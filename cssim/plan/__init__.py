@@ -2,7 +2,7 @@
 
 ``cssim.plan(cfg, workers=None, quiet=False)`` runs :func:`cssim.plan.planner.plan` and returns
 a :class:`Plan` (this package is callable, so ``cssim.plan(...)`` and ``cssim.plan.cover`` both
-work). Four steps, one module each (MODEL.md "Planning"):
+work). Four steps, one module each (docs/planning.md):
 
 * :mod:`cssim.plan.requirements` -- a starting requirement per interval from the exact Erlang-A;
 * :mod:`cssim.plan.correct` -- simulation-based correction with common random numbers;

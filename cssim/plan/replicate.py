@@ -2,7 +2,7 @@
 
 Every step of planning reads simulations the same way: R replications of one roster, and per
 planning interval the arrivals, the lost inquiries and the inquiries answered within 3 minutes
-(first reply sent within 180 s of arrival; Taobao's rule, MODEL.md ``rr_3min``) and the GMV
+(first reply sent within 180 s of arrival; Taobao's rule, docs/model.md#outputs ``rr_3min``) and the GMV
 their orders paid. One run gives
 every interval at once, so a correction iteration costs R runs whatever the number of intervals.
 Runs go to ``workers`` loky processes (joblib); each is a pure function of (config, seed,

@@ -2,7 +2,7 @@
 
 The approximation (stated, then corrected by simulation in :mod:`cssim.plan.correct`):
 
-* A chat holds one of its agent's slots from assignment to its last reply (MODEL.md, entity 4).
+* A chat holds one of its agent's slots from assignment to its last reply (docs/model.md#conversations).
   So a human pool with concurrency ``c`` is ``c`` parallel *slots* per head, and a slot is busy
   for a chat's *holding time*: ``H = turns x reply_s / speed + (turns - 1) x think_s`` (means;
   seconds). Each slot is one server of an M/M/n+M queue with service rate ``1/H``; a head is
