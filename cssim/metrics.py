@@ -17,7 +17,7 @@ from cssim.model.pools import BOT, FT, TEMPS
 from cssim.model.records import ABANDONED, DONE, DROPPED, LOST_HANDOVER, NO_ORDER, PAID_NOW, UNPAID_NUDGED, Records
 from cssim.roster import head_seconds
 
-#: The public metric names, in display order (MODEL.md "Outputs"). Units: counts, shares in
+#: The public metric names, in display order (docs/model.md#outputs). Units: counts, shares in
 #: [0, 1], seconds (``_s``), CNY (gmv, cost_*, profit), receptions per agent over the horizon.
 METRICS = (
     "inquiries", "lost_inquiries", "lost_before_reply", "lost_after_handover", "lost_rate", "responded",

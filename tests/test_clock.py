@@ -1,6 +1,6 @@
 """The kernel's calendar (cssim.kernel.clock.Clock) processes steps by instant, then in the order
 they were scheduled, including steps scheduled at the current instant while it is processed
-(MODEL.md "Order of events"), and the kernel counts every step it scheduled. Exact
+(docs/model.md#order-of-events), and the kernel counts every step it scheduled. Exact
 comparisons with a plain heap of ``(instant, scheduling number)``: both are deterministic."""
 
 from __future__ import annotations

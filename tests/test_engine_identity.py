@@ -3,7 +3,7 @@ same model: on every scenario below, every customer's record is equal exactly (o
 agent, every instant to the last bit), and so are the pools' busy seconds, the horizon's queue
 and the instant the drain ends.
 
-Exactness rests on two rules both engines follow (MODEL.md "Order of events"): events at one
+Exactness rests on two rules both engines follow (docs/model.md#order-of-events): events at one
 instant run calendar first (in scheduling order), then follow-ups and nudges falling due
 (follow-ups first), then arrivals; and each engine schedules a customer's next step in the step
 that decides it, at the absolute instant computed (``ShopEnvironment.trigger_at``: ``now +

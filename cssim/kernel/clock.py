@@ -1,5 +1,5 @@
 """The kernel's calendar: pending steps keyed by plain instants (s), processed by instant, then
-in the order they were scheduled (MODEL.md "Order of events"; the reference model's SimPy
+in the order they were scheduled (docs/model.md#order-of-events; the reference model's SimPy
 environment gives the same order, ``tests/test_engine_identity.py``).
 
 SimPy's :class:`simpy.Environment` keeps one heap of ``(time, priority, id, event)`` tuples, so

@@ -1,4 +1,4 @@
-"""Conversations: turns, a human's typing queue, a bot chat computed whole (MODEL.md steps 4-5).
+"""Conversations: turns, a human's typing queue, a bot chat computed whole (docs/model.md#conversations, docs/model.md#abandonment).
 
 A chat is ``turns`` customer messages, each answered by one reply; between a reply and the next
 message the customer thinks (s). Times are absolute seconds on the clock. A :class:`Chat` lives

@@ -1,4 +1,4 @@
-"""The funnel: orders, payment, follow-ups and payment nudges (MODEL.md steps 6-8).
+"""The funnel: orders, payment, follow-ups and payment nudges (docs/model.md#funnel, docs/model.md#follow-ups, docs/model.md#nudges).
 
 * A presale chat that ends normally places an order with probability
   ``order_prob x pool conversion x delay factor`` (the delay factor decays with the chat's mean

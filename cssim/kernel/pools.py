@@ -1,4 +1,4 @@
-"""Pools, agents and the routing: who gets an inquiry (MODEL.md steps 2-3).
+"""Pools, agents and the routing: who gets an inquiry (docs/model.md#routing, docs/model.md#pools).
 
 A pool (``ft``, ``temps``, ``bot``) is a set of :class:`Agent` s with a concurrency (slots per
 agent), a reply-time sampler (seconds, scaled by ``1 / speed``) and busy-time accounts.
@@ -70,7 +70,7 @@ class _Pool:
 
 class HumanPool(_Pool):
     """On-shift humans of one pool with a free slot, kept so that the one who can *start* a
-    reply soonest is found without scanning agents (MODEL.md step 2).
+    reply soonest is found without scanning agents (docs/model.md#routing).
 
     ``ready[k]``: idle agents (typing queue empty) with ``k`` open chats, an insertion-ordered
     dict used as an ordered set; ``low`` is the lowest non-empty ``k`` (``concurrency`` if none).
@@ -280,7 +280,7 @@ class Dispatching:
     def _best_human(self) -> Agent | None:
         """The on-shift human with a free slot who can start a reply soonest, or None; sets
         ``self.start`` to that instant. Ties (several idle now): fewer open chats, then
-        full-time before temps (MODEL.md step 2)."""
+        full-time before temps (docs/model.md#routing)."""
         now = self.now
         best, k = None, 1 << 30
         for pool in self.humans:
@@ -305,7 +305,7 @@ class Dispatching:
         return self.bot.first_free() if self.bot is not None else None
 
     def _arrive(self, cid: int) -> None:
-        """A new inquiry is routed by the policy (MODEL.md step 2), or waits in the shop queue."""
+        """A new inquiry is routed by the policy (docs/model.md#routing), or waits in the shop queue."""
         now = self.now
         ch = Chat(cid, now, now + self.patience[cid], self.turns[cid])
         policy = self.policy

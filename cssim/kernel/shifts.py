@@ -1,4 +1,4 @@
-"""ShiftChanges: who is on when, and how busy time is booked (MODEL.md step 9).
+"""ShiftChanges: who is on when, and how busy time is booked (docs/model.md#shifts).
 
 The roster (:func:`cssim.roster.roster`) gives each pool's shift groups and, per group, the
 working head count over time (paid heads x (1 - shrinkage), rounded once per pool and interval).

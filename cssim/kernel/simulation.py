@@ -1,5 +1,4 @@
-"""The kernel's simulation: one sales peak at one shop, on a clock in seconds (MODEL.md step
-10), the model of :mod:`cssim.model` fused for speed and proven record-identical to it.
+"""The kernel's simulation: one sales peak at one shop, on a clock in seconds (docs/model.md#horizon), the model of :mod:`cssim.model` fused for speed and proven record-identical to it.
 
 :class:`Simulation` owns the clock and wires the model's rooms together, each a mixin with its
 own state and steps: :class:`~cssim.kernel.pools.Dispatching` (who gets an inquiry),
@@ -142,7 +141,7 @@ class Simulation(Dispatching, Turns, ChatEnds, Sales, ShiftChanges):
         )
 
     def _close(self) -> None:
-        """The horizon (MODEL.md step 10): arrivals have stopped and nobody takes a new chat.
+        """The horizon (docs/model.md#horizon): arrivals have stopped and nobody takes a new chat.
         Whoever waits in the shop queue now, for a first reply or for a human after a hand-over,
         is never served (``waiting_at_end``); chats already
         held go on to their end (overtime), and the humans on shift now stay for the follow-ups

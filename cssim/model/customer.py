@@ -4,7 +4,7 @@ Times are absolute seconds on the clock. A customer arrives with an inquiry, is 
 waits in the shop queue), and chats: ``turns`` messages, each answered by one reply, with a
 think time between a reply and the next message. A human answers one message at a time, first
 come first served, so the instant a reply *starts* is known as soon as the message reaches the
-agent; abandonment is judged at that instant (MODEL.md step 5):
+agent; abandonment is judged at that instant (docs/model.md#abandonment):
 
 * the first reply has not started by arrival + patience: the customer has left (lost); a
   visible leaver closes the chat at its deadline, a silent one costs the agent the reply's

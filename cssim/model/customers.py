@@ -3,7 +3,7 @@
 One replication's customers are rows of arrays (:class:`CustomerDraws`), drawn up front by
 :func:`draw_customers`, each purpose from its own random stream (:mod:`cssim.streams`):
 
-* ``arrival``: when the inquiry arrives (s, sorted; non-homogeneous Poisson, MODEL.md step 1);
+* ``arrival``: when the inquiry arrives (s, sorted; non-homogeneous Poisson, docs/model.md#arrivals);
 * ``patience``: how long after arrival the first reply may *start* before the customer has left (s);
 * ``handover_patience``: after a bot hand-over, how long the human's first reply may take to
   *start* before the customer has left (s); drawn for everyone, used by those handed over;

@@ -1,4 +1,4 @@
-"""The task desk: orders and payment, follow-ups and payment nudges (MODEL.md steps 6-8).
+"""The task desk: orders and payment, follow-ups and payment nudges (docs/model.md#funnel, docs/model.md#follow-ups, docs/model.md#nudges).
 
 * A presale chat that ends normally places an order with probability
   ``order_prob x pool conversion x delay factor``; an order is paid at once with
@@ -13,7 +13,7 @@
   agent id. With tasks waiting and nobody free, the desk looks again at the board's earliest
   instant.
 
-Same-instant order (MODEL.md "Order of events"): the calendar's own events first, then tasks
+Same-instant order (docs/model.md#order-of-events): the calendar's own events first, then tasks
 falling due (follow-ups before nudges), then arrivals: a task's due event has priority
 :data:`FOLLOWUP_DUE` or :data:`NUDGE_DUE`.
 """

@@ -1,4 +1,4 @@
-"""Who is on when (MODEL.md step 9): each pool's shift groups and their working head counts.
+"""Who is on when (docs/model.md#shifts): each pool's shift groups and their working head counts.
 
 The roster is known before the day starts (:func:`cssim.roster.roster`: paid heads x
 (1 - shrinkage), rounded once per pool and interval), so every head-count change goes on the

@@ -1,4 +1,4 @@
-"""The dispatcher: who gets an inquiry, and the shop queue (MODEL.md step 2).
+"""The dispatcher: who gets an inquiry, and the shop queue (docs/model.md#routing).
 
 :meth:`Router.best_human` is the backlog-aware pick: among on-shift humans with a free slot,
 the one who can *start* a reply soonest, returned with that instant (s). Ties among the idle:

@@ -1,5 +1,5 @@
 """The shop: builds the world (environment, pools, router, task desk, roster), runs one
-replication, and returns its records (MODEL.md steps 1-10).
+replication, and returns its records (docs/model.md#one-inquirys-life).
 
 What happens, when (times are seconds on the clock):
 
@@ -11,7 +11,7 @@ What happens, when (times are seconds on the clock):
   reply or for a human after a hand-over, is never served. The clock runs on until every chat
   that began before the horizon has ended.
 
-Order of events at one instant (MODEL.md): the calendar's events in the order they were
+Order of events at one instant (docs/model.md#order-of-events): the calendar's events in the order they were
 scheduled, then follow-ups and nudges falling due, then arrivals. SimPy orders its calendar by
 (instant, priority, scheduling order), so tasks falling due and arrivals carry lower priorities
 than the calendar's ``NORMAL`` (:data:`ARRIVAL`, :data:`cssim.model.desk.FOLLOWUP_DUE`); the
