@@ -62,6 +62,27 @@ def _waiting(start: np.ndarray, stop: np.ndarray, at: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.sort(start), at, side="right") - np.searchsorted(np.sort(stop), at, side="right")
 
 
+def paid_mask(cfg: Config, rec: Records) -> np.ndarray:
+    """Per customer: paid for an order (at once, or later with the nudged / un-nudged
+    probability). The one definition of "paid", read by :func:`compute` and the planner."""
+    order = np.asarray(rec.order, dtype=np.int64)
+    unpaid = (order != NO_ORDER) & (order != PAID_NOW)
+    pay_prob = np.where(order == UNPAID_NUDGED, cfg.nudge.nudged_pay_prob, cfg.nudge.unnudged_pay_prob)
+    return (order == PAID_NOW) | (unpaid & (rec.customers.u_pay_later < pay_prob))
+
+
+#: Taobao's 3-minute rule (``rr_3min``): the serving reply sent within this many seconds.
+RR_3MIN_S = 180.0
+
+
+def answered_within(rec: Records, seconds: float = RR_3MIN_S) -> np.ndarray:
+    """Per customer: the first reply was sent within ``seconds`` of arrival (``rr_3min``'s
+    rule, read by :func:`compute` and the planner)."""
+    sent = np.asarray(rec.first_sent, dtype=float)
+    started = np.isfinite(np.asarray(rec.first_start, dtype=float))
+    return started & (sent - rec.customers.arrival <= seconds)
+
+
 def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
     """The metrics dict (``METRICS`` then ``DIAGNOSTICS``) and the per-interval table.
 
@@ -94,12 +115,10 @@ def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
     frt = (sent - arr)[responded]
     n = int(keep.sum())
 
-    nudge = cfg.nudge
     nudged = order == UNPAID_NUDGED
-    unpaid = (order != NO_ORDER) & (order != PAID_NOW)
-    pay_prob = np.where(nudged, nudge.nudged_pay_prob, nudge.unnudged_pay_prob)
-    paid_later = unpaid & (c.u_pay_later < pay_prob)
-    paid = ((order == PAID_NOW) | paid_later) & keep
+    paid_any = paid_mask(cfg, rec)
+    paid_later = paid_any & (order != PAID_NOW)
+    paid = paid_any & keep
     orders = int(((order != NO_ORDER) & keep).sum())
 
     m: dict[str, float] = {}
@@ -113,7 +132,7 @@ def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
     m["p90_first_response_s"] = float(np.percentile(frt, 90)) if frt.size else math.nan
     m["avg_response_s"] = _div(resp_sum[keep].sum(), resp_n[keep].sum())
     m["sl_30s"] = _div((frt <= 30.0).sum(), n)
-    m["rr_3min"] = _div((frt <= 180.0).sum(), n)
+    m["rr_3min"] = _div((answered_within(rec) & keep).sum(), n)
     # Receptions: chats a pool replied to (an escalated chat is one for the bot and one for the
     # human who takes it over).
     bot_rec = int(((first_pool == BOT) & responded).sum())

@@ -75,6 +75,8 @@ class Correction:
     log: pd.DataFrame
     iterations: int
     converged: bool
+    replications: int = 0
+    resolution: np.ndarray | None = None
 
 
 def targets(cfg: Config, model: QueueModel) -> np.ndarray:
@@ -140,6 +142,45 @@ def _changes(cfg: Config, old: np.ndarray, new: np.ndarray, limit: int = 10) -> 
     return ", ".join(parts) + more
 
 
+#: Two-sided confidence of the correction's decisions: a run moves a requirement only when the
+#: interval's 99% CI lies wholly on one side of the target.
+DECISION_LEVEL = 0.99
+
+
+def misses(cfg: Config, batch: Batch, level: float = DECISION_LEVEL) -> tuple[np.ndarray, np.ndarray]:
+    """Per interval: (misses significantly, meets significantly) at two-sided ``level``: the
+    whole CI of the lost rate above the ceiling (or of the 3-minute rate below the floor), or
+    the whole CI on the right side of every target. Neither: within the resolution of this
+    many replications. An interval with no arrivals is neither."""
+    lost, lost_hw = batch.lost_rate(level)
+    rr, rr_hw = batch.rr_3min(level)
+    lost_hw, rr_hw = np.nan_to_num(lost_hw, nan=np.inf), np.nan_to_num(rr_hw, nan=np.inf)
+    tau = cfg.plan.max_lost_rate
+    with np.errstate(invalid="ignore"):
+        miss = lost - lost_hw > tau
+        meet = lost + lost_hw < tau
+        if cfg.plan.min_rr_3min is not None:
+            miss |= rr + rr_hw < cfg.plan.min_rr_3min
+            meet &= rr - rr_hw > cfg.plan.min_rr_3min
+    return miss & ~np.isnan(lost), meet & ~np.isnan(lost)
+
+
+def sequential(
+    cfg: Config, runner: Runner, specs: list[tuple[str, Config]], seed: int, undecided: Callable[[list[Batch]], np.ndarray],
+    first: int, most: int,
+) -> list[Batch]:
+    """Run the rosters of ``specs`` on replications 0..first-1 of ``seed`` together, then double
+    the replications of all of them while ``undecided(batches)`` flags any interval, up to
+    ``most``. Replication r is the same customers in every roster (common random numbers)."""
+    reps = min(first, most)
+    batches: list[Batch | None] = [None] * len(specs)
+    while True:
+        batches = runner.extend([(label, c, seed, reps, b) for (label, c), b in zip(specs, batches)])
+        if reps >= most or not undecided(batches).any():
+            return batches  # type: ignore[return-value]
+        reps = min(most, 2 * reps)
+
+
 def correct(
     cfg: Config,
     model: QueueModel,
@@ -148,7 +189,8 @@ def correct(
     say: Callable[[str], None] = lambda msg: None,
 ) -> Correction:
     """Simulation-corrected working heads of ``cfg.plan.pools[0]`` per interval, starting
-    from ``start`` (e.g. :func:`~cssim.plan.requirements.starting_requirement`)."""
+    from ``start`` (e.g. :func:`~cssim.plan.requirements.starting_requirement`); see the module
+    docstring for the rule."""
     if cfg.plan.objective == "profit":
         return correct_profit(cfg, model, start, runner, say)
     pl = cfg.plan
@@ -156,79 +198,127 @@ def correct(
     cap = caps(cfg, model, start)
     h = np.where(tgt, np.minimum(np.asarray(start, dtype=np.int64), cap), 0)
     n = model.n_intervals
-    good = np.full(n, np.inf)
-    bad = np.full(n, -1.0)
+    good = np.full(n, np.inf)  # fewest heads seen meeting the target beyond noise
+    bad = np.full(n, -1.0)  # most heads seen missing it beyond noise
     best = np.full(n, np.inf)
     loads = np.full(n, np.nan)
     rows: list[dict] = []
     hist: list[list[tuple[int, float]]] = [[] for _ in range(n)]
     converged = False
     it = 0
-    lost = rr = np.full(n, np.nan)
-    ok = np.ones(n, dtype=bool)
-    nxt = h
+    lost = rr = resolution = np.full(n, np.nan)
+    settled = ~tgt
+    reps_used = 0
     for it in range(1, pl.max_iterations + 1):
-        batch: Batch = runner.batch(f"correction {it}", staffed(cfg, h), cfg.seed, correction_replications(cfg))
-        lost, lost_hw = batch.lost_rate()
-        rr, rr_hw = batch.rr_3min()
-        ok = meets(cfg, lost, rr) | ~tgt
-        significant = ~meets(cfg, lost - np.nan_to_num(lost_hw), rr + np.nan_to_num(rr_hw))
-        # Within sampling noise of the target (normal 95% band from the CI's standard error):
-        # a run this size cannot tell the interval's heads from one fewer, so trimming stops.
-        z = 1.96 / stats.t.ppf(0.975, max(1, batch.replications - 1))
-        near = ~meets(cfg, lost + z * np.nan_to_num(lost_hw), rr - z * np.nan_to_num(rr_hw))
+        probe = np.where(tgt, np.maximum(h - np.array([_step(cfg, x) for x in h]), 0), 0)
+        has_probe = tgt & (h > 0)
+
+        def undecided(bs: list[Batch]) -> np.ndarray:
+            miss_h, meet_h = misses(cfg, bs[0])
+            miss_p, meet_p = misses(cfg, bs[1])
+            # At h: miss or not beyond noise; if not a miss, one step fewer: meets or not.
+            return tgt & ((~miss_h & ~meet_h) | (~miss_h & has_probe & ~miss_p & ~meet_p))
+
+        a, b = sequential(
+            cfg, runner, [(f"correction {it}", staffed(cfg, h)), (f"correction {it}, one step fewer", staffed(cfg, probe))],
+            cfg.seed, undecided, correction_replications(cfg), pl.max_replications,
+        )
+        reps_used = a.replications
+        lost, lost_hw = a.lost_rate()
+        rr, _ = a.rr_3min()
+        _, resolution = a.lost_rate(DECISION_LEVEL)
+        lost_p, _ = b.lost_rate()
+        miss_h, _ = misses(cfg, a)
+        miss_p, meet_p = misses(cfg, b)
+        meet_p &= has_probe
         best = np.where(tgt & (lost < best), lost, best)
-        nxt, settled = _bracket_step(cfg, model, h, lost, ok, significant, near, tgt, cap, good, bad, loads, hist)
+        best = np.where(tgt & has_probe & (lost_p < best), lost_p, best)
+        nxt = h.copy()
+        settled = ~tgt.copy()
+        for i in np.flatnonzero(tgt):
+            hi = int(h[i])
+            hist[i].append((hi, float(lost[i])))
+            if miss_h[i]:
+                bad[i] = max(bad[i], hi)
+                if hi >= cap[i]:
+                    settled[i] = True  # even the cap misses: unreachable
+                    continue
+                up = _guess(cfg, model, i, hist[i], hi, float(lost[i]), int(cap[i]), loads)
+                if up is None or up <= hi or not lost[i] > pl.max_lost_rate:  # the 3-minute rate misses, or no estimate
+                    up = max(up or 0, int(math.ceil(hi * 1.15)) + 1)
+                if len(hist[i]) >= 2 and hist[i][-2][0] < hi and hist[i][-2][0] <= bad[i]:
+                    up = max(up, (hi + int(good[i])) // 2 if np.isfinite(good[i]) else 2 * hi + 1)  # missed twice running: bisect or double
+                nxt[i] = min(up, int(good[i]) if np.isfinite(good[i]) else int(cap[i]), int(cap[i]))
+                nxt[i] = max(nxt[i], hi + 1)
+            elif meet_p[i]:
+                # One step fewer meets beyond noise: trim, to where the Erlang-A fitted to the
+                # probe's loss puts the target, never to heads seen missing.
+                good[i] = min(good[i], int(probe[i]))
+                down = None
+                if lost_p[i] > 0:
+                    load = model.fit_load(i, int(probe[i]), float(lost_p[i]))
+                    if load is not None:
+                        loads[i] = load
+                        down = model.min_heads(i, pl.max_lost_rate, load, int(cap[i]))[0]
+                if down is None or pl.min_rr_3min is not None:
+                    down = (int(bad[i]) + 1 + int(probe[i])) // 2 if bad[i] >= 0 else int(probe[i]) // 2
+                nxt[i] = max(min(down, int(probe[i])), int(bad[i]) + 1, 0)
+            else:
+                # h does not miss beyond noise and one step fewer does not meet beyond noise:
+                # the requirement stays (for the Erlang-A start: the exact value stands).
+                settled[i] = True
+                if miss_p[i]:
+                    bad[i] = max(bad[i], int(probe[i]))
         for i in range(n):
             rows.append(
                 {
-                    "iteration": it, "interval": i, "heads": int(h[i]), "lost_rate": lost[i], "lost_rate_ci95": lost_hw[i],
-                    "rr_3min": rr[i], "meets": bool(ok[i]), "known_good": good[i] if np.isfinite(good[i]) else np.nan,
+                    "iteration": it, "interval": i, "heads": int(h[i]), "replications": a.replications,
+                    "lost_rate": lost[i], "lost_rate_ci95": lost_hw[i], "resolution": resolution[i],
+                    "probe_heads": int(probe[i]), "probe_lost_rate": lost_p[i], "rr_3min": rr[i],
+                    "misses": bool(miss_h[i]), "probe_meets": bool(meet_p[i]),
+                    "known_good": good[i] if np.isfinite(good[i]) else np.nan,
                     "known_bad": bad[i] if bad[i] >= 0 else np.nan, "settled": bool(settled[i]), "fitted_load": loads[i],
                     "next_heads": int(nxt[i]),
                 }
             )
-        miss = np.flatnonzero(~ok)
-        worst = max(miss, key=lambda i: lost[i], default=None)
+        moving = np.flatnonzero(nxt != h)
         say(
-            f"plan: correction iteration {it}/{pl.max_iterations}: {miss.size} of {int(tgt.sum())} intervals miss"
-            + (f" (worst {_fmt_interval(cfg, worst)}: lost {100 * lost[worst]:.1f}% with {h[worst]:,} heads)" if worst is not None else "")
-            + f"; {h.sum():,} head-intervals"
+            f"plan: correction iteration {it}/{pl.max_iterations} ({a.replications} replications): {int(miss_h[tgt].sum())} of {int(tgt.sum())} intervals miss "
+            f"beyond noise, {int(meet_p[tgt].sum())} meet with a step fewer; {int(settled[tgt].sum())} settled; {h.sum():,} head-intervals"
         )
-        if np.array_equal(nxt, h) or settled[tgt].all():
-            # Every bracket closed: each interval gets the fewest heads seen meeting its target
-            # (the joint check of all of them together is the verification's job).
-            converged = bool(settled[tgt].all()) or bool(ok.all())
-            h = nxt
+        if moving.size == 0:
+            converged = bool(settled.all())
             break
         say(f"plan:   next heads: {_changes(cfg, h, nxt)}")
         h = nxt
-    else:
-        # Out of iterations: keep what met, and the next try for what never did.
-        h = np.where(np.isfinite(good), good, nxt).astype(np.int64)
-    # Out of reach: a run with the cap itself missed, and no run ever met the target.
-    reachable = ~(tgt & (bad >= cap) & ~(best <= pl.max_lost_rate))
+    # Out of reach: the cap itself missed beyond noise.
+    reachable = ~(tgt & (bad >= cap))
     return Correction(
         required=np.asarray(h, dtype=np.int64),
         reachable=reachable,
-        met=ok,
+        met=~miss_h | ~tgt,
         lost_rate=lost,
         rr_3min=rr,
         best_lost_rate=np.where(np.isfinite(best), best, np.nan),
         log=pd.DataFrame(rows),
         iterations=it,
         converged=converged,
+        replications=reps_used,
+        resolution=resolution,
     )
 
 
 def _guess(cfg: Config, model: QueueModel, i: int, hist: list[tuple[int, float]], heads: int, lost: float, cap: int, loads: np.ndarray) -> int | None:
     """Where interval i's lost rate crosses the ceiling, estimated from what the runs saw.
 
-    With runs on both sides of the ceiling (or two on one side), the lost rate is
-    interpolated (extrapolated) linearly in log between the nearest two: a secant step on
-    the simulation's own curve. With one informative run, the Erlang-A fitted to it is
-    used (:meth:`~cssim.plan.requirements.QueueModel.fit_load`). None when no run saw a loss."""
+    With runs on both sides of the ceiling (or two above it), the lost rate is interpolated
+    (extrapolated) linearly in log between the nearest two: a secant step on the simulation's
+    own curve. Otherwise the Erlang-A fitted to this run
+    (:meth:`~cssim.plan.requirements.QueueModel.fit_load`). None when no run saw a loss.
+    A ceiling of 0 is out of every finite staffing's reach in the model: the cap."""
     tau = cfg.plan.max_lost_rate
+    if not tau > 0:
+        return cap
     seen: dict[int, float] = {}
     for hh, ll in hist:
         if ll > 0 and np.isfinite(ll):
@@ -240,8 +330,6 @@ def _guess(cfg: Config, model: QueueModel, i: int, hist: list[tuple[int, float]]
         pair = (over[-1], under[0])
     elif len(over) >= 2 and not under:
         pair = (over[-2], over[-1])
-    elif len(under) >= 2 and not over:
-        pair = (under[0], under[1])
     if pair is not None:
         (h1, l1), (h2, l2) = pair
         slope = (math.log(l2) - math.log(l1)) / (h2 - h1)
@@ -254,56 +342,6 @@ def _guess(cfg: Config, model: QueueModel, i: int, hist: list[tuple[int, float]]
         return None
     loads[i] = load
     return model.min_heads(i, tau, load, cap)[0]
-
-
-def _bracket_step(cfg, model, h, lost, ok, significant, near, tgt, cap, good, bad, loads, hist) -> np.ndarray:
-    """Update the brackets with this run and propose the next heads (module docstring)."""
-    nxt = h.copy()
-    settled = np.zeros(h.size, dtype=bool)
-    for i in np.flatnonzero(tgt):
-        hi = int(h[i])
-        hist[i].append((hi, float(lost[i])))
-        if ok[i]:
-            good[i] = min(good[i], hi)
-        elif good[i] <= hi and not significant[i]:
-            ok[i] = True  # met before with no more heads; this miss is within sampling noise
-        else:
-            bad[i] = max(bad[i], hi)
-            if good[i] <= hi:  # met before, misses now beyond noise: a neighbour changed; reopen
-                good[i] = np.inf
-        g, b = good[i], bad[i]
-        if np.isfinite(g) and (g - b <= _step(cfg, g) or (ok[i] and hi == g and near[i] and g - b <= 4 * _step(cfg, g))):
-            # Bracket closed, or nearly (four steps) with the loss at ``good`` within noise of
-            # the target: runs this size could not tell ``good`` from the heads just below.
-            nxt[i] = int(g)
-            settled[i] = True
-            continue
-        if not ok[i] and hi >= cap[i]:
-            settled[i] = True  # unreachable: even the cap misses
-            continue
-        lost_ok = not lost[i] > cfg.plan.max_lost_rate
-        guess = _guess(cfg, model, i, hist[i], hi, float(lost[i]), int(cap[i]), loads)
-        if not ok[i]:
-            if guess is None or guess <= hi or lost_ok:  # the 3-minute rate misses, or no usable estimate
-                guess = max(guess or 0, int(math.ceil(hi * 1.15)) + 1)
-            if np.isfinite(g) and guess >= g:
-                guess = (hi + int(g)) // 2  # the estimate leaves the bracket: bisect it instead
-            if len(hist[i]) >= 2 and hist[i][-2][1] > cfg.plan.max_lost_rate:
-                # Missed twice running: the estimate is too timid here; bisect the bracket (or
-                # double when nothing has met yet), as a safeguarded secant does.
-                guess = max(guess, (int(b) + int(g)) // 2 if np.isfinite(g) else 2 * hi + 1)
-            n_ = max(guess, int(b) + _step(cfg, b))
-            if np.isfinite(g):
-                n_ = min(n_, int(g) - 1)
-            nxt[i] = min(n_, int(cap[i]))
-        else:
-            if guess is None or not lost[i] > 0:
-                # No loss here: far from the boundary (e.g. a bot answers first), and a curve
-                # through earlier misses says nothing about where it is. Try the floor (no
-                # heads, or one more than known to miss); once a miss is known, halve.
-                guess = int(b) + 1 if b < 0 else (int(b) + 1 + hi) // 2
-            nxt[i] = max(min(guess, int(g) - _step(cfg, g)), int(b) + 1, 0)
-    return nxt, settled
 
 
 #: The profit search compares heads h with h + max(1, PROFIT_PROBE x h) in every interval.

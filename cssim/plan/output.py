@@ -114,6 +114,53 @@ def _finish(fig, ax, ylabel: str, title: str, path: Path) -> Path:
     return path
 
 
+#: The plan-vs-own-roster table, in the terminal and on the report page: (summary key, label,
+#: scale, unit, format).
+COMPARISON = (
+    ("cost_total", "Cost (all pools)", 1, "CNY", "{:,.0f}"),
+    ("profit", "Profit", 1, "CNY", "{:,.0f}"),
+    ("lost_rate", "Lost rate", 100, "%", "{:.2f}"),
+    ("lost_inquiries", "Lost inquiries", 1, "inquiries", "{:,.0f}"),
+    ("lost_before_reply", "  before a first reply", 1, "inquiries", "{:,.0f}"),
+    ("lost_after_handover", "  after a bot hand-over", 1, "inquiries", "{:,.0f}"),
+    ("dropped_mid_chat", "Mid-chat drops", 1, "chats", "{:,.0f}"),
+    ("rr_3min", "Answered within 3 min", 100, "%", "{:.2f}"),
+    ("inquiry_conversion", "Inquiry conversion", 100, "%", "{:.2f}"),
+)
+COMPARISON_HEAD = ("", "plan", "own roster", "plan - own (paired)")
+
+
+def comparison(summary: dict) -> list[list[str]]:
+    """Rows of the plan-vs-own-roster table: label, then per column the mean +- 95% CI
+    half-width with its unit. Metrics a summary lacks (an older engine) are left out."""
+    rows = []
+    for key, label, scale, unit, fmt in COMPARISON:
+        if key not in summary.get("plan", {}):
+            continue
+        cells = [label]
+        for part in ("plan", "own_roster", "difference_plan_minus_own"):
+            m = summary[part][key]
+            hw = m["ci95"]
+            txt = fmt.format(scale * m["mean"]) + ("" if hw is None or hw != hw else " +- " + fmt.format(scale * hw))
+            cells.append(f"{txt} {unit}")
+        rows.append(cells)
+    return rows
+
+
+def attainment(summary: dict) -> str:
+    """One line: intervals meeting the targets, plan and own roster, and the plan's worst."""
+    s = summary
+    iv = s["intervals"]
+    w = iv["worst_plan"]
+    t = s["target"]
+    target = f"lost <= {100 * t['max_lost_rate']:g}%" + (f" and answered within 3 min >= {100 * t['min_rr_3min']:g}%" if t.get("min_rr_3min") is not None else "")
+    return (
+        f"Intervals meeting {target}: plan {iv['met_plan']} of {iv['with_target']} "
+        f"({iv['miss_confirmed_plan']} confirmed misses, {iv['miss_unresolved_plan']} within noise), own roster {iv['met_own']} of {iv['with_target']} "
+        f"({iv['miss_confirmed_own']} confirmed misses); plan's worst: interval {w['interval']} at {100 * w['lost_rate']:.2f} +- {100 * w['ci95']:.2f}% lost"
+    )
+
+
 def report(plan: Plan, folder: Path | None = None) -> str:
     """The plan as text for the terminal: roster, totals with 95% CIs side by side, attainment."""
     s = plan.summary
@@ -122,31 +169,37 @@ def report(plan: Plan, folder: Path | None = None) -> str:
     for r in plan.roster.itertuples():
         lines.append(f"  {r.pool:<5} {r.start_h:5.1f}-{r.end_h:4.1f} h  {r.heads:>7,} heads ({r.working:,.1f} working)  {r.cost_cny:>12,.0f} CNY")
     lines.append(f"  total {int(plan.roster['heads'].sum()):,} heads, {s['roster_paid_head_hours']:,.0f} paid head-hours, {s['roster_cost_cny']:,.0f} CNY")
-    rows = (
-        ("cost_total", "Cost (all pools)", 1, "CNY", "{:,.0f}"),
-        ("profit", "Profit", 1, "CNY", "{:,.0f}"),
-        ("lost_rate", "Lost rate", 100, "%", "{:.2f}"),
-        ("rr_3min", "Answered within 3 min", 100, "%", "{:.2f}"),
-        ("inquiry_conversion", "Inquiry conversion", 100, "%", "{:.2f}"),
-    )
-    lines.append(f"{'':24}{'plan':>26}{'own roster':>26}{'plan - own (paired)':>28}")
-    for key, label, scale, unit, fmt in rows:
-        cells = []
-        for part in ("plan", "own_roster", "difference_plan_minus_own"):
-            m = s[part][key]
-            hw = m["ci95"]
-            txt = fmt.format(scale * m["mean"]) + ("" if hw is None or hw != hw else " +- " + fmt.format(scale * hw))
-            cells.append(f"{txt} {unit}")
+    lines.append(f"{COMPARISON_HEAD[0]:24}{COMPARISON_HEAD[1]:>26}{COMPARISON_HEAD[2]:>26}{COMPARISON_HEAD[3]:>28}")
+    for label, *cells in comparison(s):
         lines.append(f"  {label:<22}{cells[0]:>26}{cells[1]:>26}{cells[2]:>28}")
-    iv = s["intervals"]
-    w = iv["worst_plan"]
-    lines.append(
-        f"Intervals meeting lost <= {100 * s['target']['max_lost_rate']:g}%: plan {iv['met_plan']} of {iv['with_target']} "
-        f"({iv['miss_beyond_ci_plan']} miss beyond their CI), own roster {iv['met_own']} of {iv['with_target']} "
-        f"({iv['miss_beyond_ci_own']} beyond CI); plan's worst: interval {w['interval']} at {100 * w['lost_rate']:.2f} +- {100 * w['ci95']:.2f}%"
-    )
+    lines.append(attainment(s))
+    for line in forecast_lines(s):
+        lines.append(line)
     lines.extend(f"note: {m}" for m in s["messages"])
     lines.append(f"{s['runs']['total']} replications simulated in {s['wall_s']:.0f} s wall time")
     if folder is not None:
         lines.append(f"plan folder: {folder}  (rerun it: cssim scenario={folder / 'plan.yaml'})")
     return "\n".join(lines)
+
+
+def forecast_lines(summary: dict) -> list[str]:
+    """The insurance table of a plan made with ``plan.forecast_cv`` > 0 (none otherwise)."""
+    fc = summary.get("forecast")
+    if not fc:
+        return []
+    out = [
+        f"Forecast error: cv {fc['forecast_cv']:g}, target held on {100 * fc['service_quantile']:g}% of days "
+        f"(planned for a day {fc['multiplier']:.3f} x the forecast); point plan vs robust plan on days at fixed multipliers:"
+    ]
+    out.append(f"  {'day multiplier':<16}{'point plan lost':>22}{'robust plan lost':>22}{'intervals met (point / robust)':>34}")
+    for row in fc["by_multiplier"]:
+        out.append(
+            f"  {row['multiplier']:<16g}{100 * row['point_lost_rate']:>16.2f} +- {100 * row['point_ci95']:.2f}%"
+            f"{100 * row['robust_lost_rate']:>12.2f} +- {100 * row['robust_ci95']:.2f}%{row['point_met']:>20} / {row['robust_met']} of {row['with_target']}"
+        )
+    out.append(
+        f"  roster cost: point {fc['point_cost_cny']:,.0f} CNY, robust {fc['robust_cost_cny']:,.0f} CNY "
+        f"(insurance {fc['robust_cost_cny'] - fc['point_cost_cny']:+,.0f} CNY); fresh gamma days: the robust plan met every "
+        f"interval's target on {100 * fc['fresh']['robust_share']:.0f}% of {fc['fresh']['days']} days (point plan {100 * fc['fresh']['point_share']:.0f}%)"
+    )
+    return out
