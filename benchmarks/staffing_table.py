@@ -22,6 +22,9 @@ from cssim.stats import mean_ci
 
 COLUMNS = (
     ("lost_rate", "lost rate (%)", 100.0),
+    ("lost_before_reply", "lost before a reply", 1.0),
+    ("lost_after_handover", "lost after a hand-over", 1.0),
+    ("dropped_mid_chat", "mid-chat drops", 1.0),
     ("inquiry_conversion", "conversion (%)", 100.0),
     ("bot_share", "bot share (%)", 100.0),
     ("rr_3min", "rr_3min (%)", 100.0),
@@ -36,6 +39,12 @@ def fmt(values: list[float], scale: float) -> str:
         return "n/a"
     digits = 2 if scale > 1 else 0
     return f"{m:,.{digits}f} ± {hw:,.{digits}f}" if hw == hw else f"{m:,.{digits}f}"
+
+
+def others(ms: list[dict]) -> list[str]:
+    """Lost rate, drops, conversion and profit cells of the bot on/off table."""
+    return [fmt([m["lost_rate"] for m in ms], 100.0), fmt([m["dropped_mid_chat"] for m in ms], 1.0),
+            fmt([m["inquiry_conversion"] for m in ms], 100.0), fmt([m["profit"] for m in ms], 1.0)]
 
 
 def run(scenario: str, overrides: list[str], reps: int) -> list[dict]:
@@ -69,12 +78,12 @@ def main() -> None:
         diff = [b - a for a, b in zip(lost_on, lost_off)]
         ratio = sum(lost_off) / sum(lost_on) if sum(lost_on) else math.nan
         body += "\n\n" + table(
-            ["roster as shipped", "lost inquiries", "lost rate (%)"],
+            ["roster as shipped", "lost inquiries (both kinds)", "lost rate (%)", "mid-chat drops", "conversion (%)", "profit (CNY)"],
             [
-                ["bot on (policy as shipped)", fmt(lost_on, 1.0), fmt([m["lost_rate"] for m in on], 100.0)],
-                ["bot off (humans_only)", fmt(lost_off, 1.0), fmt([m["lost_rate"] for m in off], 100.0)],
-                ["more lost without the bot (paired difference)", fmt(diff, 1.0), ""],
-                ["lost without the bot / lost with it (ratio of means)", f"{ratio:,.1f}x", ""],
+                ["bot on (policy as shipped)", fmt(lost_on, 1.0)] + others(on),
+                ["bot off (humans_only)", fmt(lost_off, 1.0)] + others(off),
+                ["more lost without the bot (paired difference)", fmt(diff, 1.0), "", "", "", ""],
+                ["lost without the bot / lost with it (ratio of means)", f"{ratio:,.1f}x", "", "", "", ""],
             ],
         )
     body += f"\n\nWall time {time.perf_counter() - t0:,.0f} s; cssim from {cssim.__file__}."

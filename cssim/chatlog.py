@@ -14,8 +14,10 @@ kind            ``presale`` or ``aftersale``
 returning       returning customer (true/false)
 first_reply_ts  the first reply was *sent* (typing done), possibly after the horizon for a
                 chat taken before it (the drain); empty if none or the customer left first
-left_ts         the customer left before the first reply started (= arrival + patience);
-                empty otherwise. Silent and visible leavers alike: every lost inquiry has one
+left_ts         the customer left unserved, a lost inquiry: before the first reply started
+                (= arrival + patience), or after a bot hand-over before a human's reply
+                started (= handover_ts + hand-over patience); empty otherwise. Silent and
+                visible leavers alike: every lost inquiry has one, and only they do
 pool            the pool that sent the first reply (``bot`` for an escalated chat), or of the
                 agent that held a lost inquiry; empty if no agent ever took it
 agent_id        the agent who held the chat last (an escalated chat's human), ``POOL-N``
@@ -33,7 +35,12 @@ paid_ts         paid at once: ``order_ts``. Paid later: the model has no payment
 nudged          a payment nudge was sent
 followed_up     a follow-up reply was sent
 order_value     CNY, for orders only
+handover_ts     the bot handed the chat to a human (the customer asked for one); empty if not
+human_reply_ts  after a hand-over, the human's first reply was sent; empty if none
 ==============  =======================================================================
+
+The last two columns are optional when a log is read back (:mod:`cssim.calibrate.logs`): a
+shop without a bot has none, and a log without them keeps the hand-over patience from the base.
 
 Day ``d`` of a multi-day log is replication ``d``, starting ``start + d x ceil(horizon_h / 24)``
 days. The log covers the whole horizon, warm-up included.
@@ -48,16 +55,18 @@ import numpy as np
 import pandas as pd
 
 from cssim.config import Config, start_instant
-from cssim.engine import ABANDONED, DONE, NO_ORDER, PAID_NOW, UNPAID_NUDGED, Records
+from cssim.model.records import ABANDONED, DONE, LOST_HANDOVER, NO_ORDER, PAID_NOW, UNPAID_NUDGED, Records
 from cssim.io import write_atomic
 
 #: The log's columns, in order (MODEL.md "Chat log and calibration").
 COLUMNS = (
     "inquiry_id", "arrival_ts", "kind", "returning", "first_reply_ts", "left_ts", "pool", "agent_id",
     "customer_msgs", "replies", "end_ts", "ordered", "order_ts", "paid_ts", "nudged", "followed_up",
-    "order_value",
+    "order_value", "handover_ts", "human_reply_ts",
 )
-TIME_COLUMNS = ("arrival_ts", "first_reply_ts", "left_ts", "end_ts", "order_ts", "paid_ts")
+#: Columns a log may leave out (a shop without a bot hand-over).
+OPTIONAL_COLUMNS = ("handover_ts", "human_reply_ts")
+TIME_COLUMNS = ("arrival_ts", "first_reply_ts", "left_ts", "end_ts", "order_ts", "paid_ts", "handover_ts", "human_reply_ts")
 BOOL_COLUMNS = ("returning", "ordered", "nudged", "followed_up")
 POOL_NAMES = ("ft", "temps", "bot")
 
@@ -72,8 +81,9 @@ def build_log(cfg: Config, rec: Records, replication: int = 0) -> pd.DataFrame:
     """The chat log of one replication (columns :data:`COLUMNS`), vectorised over customers.
 
     Consistent with :mod:`cssim.metrics` by construction: a row has ``left_ts`` exactly when the
-    inquiry counts as lost, ``first_reply_ts`` without ``left_ts`` exactly when it counts as
-    responded, and ``paid_ts`` exactly when its order counts as paid."""
+    inquiry counts as lost (either kind), a serving reply (``first_reply_ts`` without
+    ``handover_ts``, or ``human_reply_ts``) exactly when it counts as responded, and ``paid_ts``
+    exactly when its order counts as paid."""
     c = rec.customers
     n = c.n
     T = rec.horizon_s
@@ -86,8 +96,11 @@ def build_log(cfg: Config, rec: Records, replication: int = 0) -> pd.DataFrame:
     responded = np.isfinite(fs)
     deadline = arr + c.patience
     lost = ~responded & ((deadline <= T) | (end == ABANDONED))
+    handover = np.asarray(rec.handover_t, dtype=float)
+    lost_ho = end == LOST_HANDOVER
+    human_sent = np.asarray(rec.human_sent, dtype=float)
     end_t = np.asarray(rec.end_t, dtype=float)
-    left = np.where(lost, deadline, np.nan)
+    left = np.where(lost, deadline, np.where(lost_ho, handover + c.handover_patience, np.nan))
     end_s = np.where(np.isfinite(end_t), end_t, left)
 
     # Who held the chat last, by index into rec.agents (-1: never assigned); names per agent once.
@@ -102,7 +115,7 @@ def build_log(cfg: Config, rec: Records, replication: int = 0) -> pd.DataFrame:
     turn = np.asarray(rec.turn, dtype=np.int64)
     turns = np.asarray(rec.turns, dtype=np.int64)
     msgs = np.where(end == DONE, turns, np.where(end == ABANDONED, 1, turn))
-    msgs = np.where(lost, 1, msgs)
+    msgs = np.where(lost, 1, msgs)  # (a hand-over loss wrote its hand-over message: ``turn``)
 
     order = np.asarray(rec.order, dtype=np.int64)
     ordered = order != NO_ORDER
@@ -138,6 +151,8 @@ def build_log(cfg: Config, rec: Records, replication: int = 0) -> pd.DataFrame:
             "nudged": nudged,
             "followed_up": np.asarray(rec.followup_done, dtype=bool),
             "order_value": np.where(ordered, np.round(c.order_value, 2), np.nan),
+            "handover_ts": ts(np.where(np.isfinite(handover), handover, np.nan)),
+            "human_reply_ts": ts(np.where(np.isfinite(human_sent), human_sent, np.nan)),
         }
     )
     return df

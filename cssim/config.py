@@ -102,19 +102,24 @@ class Arrivals:
 
 @dataclass
 class Customers:
-    """Who writes in. ``patience``: first-reply patience (s), judged at the instant the first
-    reply starts. ``midchat_patience``: patience (s) for each later reply, drawn once per chat
-    (a trait of the customer) or afresh for every turn with ``midchat_per_turn`` (with
-    exponential patience this makes a long chat's drop risk add up turn by turn).
-    ``silent_share``: share of abandoners who leave without closing the chat (an agent still
-    types to them)."""
+    """Who writes in (docs/model.md "Abandonment"). ``patience``: first-reply patience (s),
+    judged at the instant the first reply starts. ``handover_patience``: after the bot hands
+    the chat to a human, how long (s) the customer waits for the human's first reply to start;
+    one draw per customer made before the clock starts, from its own stream (so not the same
+    value as the first-reply patience). Its default is the first-reply patience's default
+    distribution; the shipped scenarios state it next to ``patience`` (change both together). ``midchat_patience``: patience
+    (s) for each later reply of a live chat, a fresh draw for every wait (a distribution with
+    little mass near zero: a customer in a live chat does not walk out after seconds).
+    ``silent_share``: share of first-reply abandoners who leave without closing the chat (an
+    agent still types to them)."""
 
     presale_share: float = 0.7
     returning_share: float = 0.3
     patience: Dist = field(default_factory=lambda: Dist("lognormal", 120.0, 1.7321))
-    midchat_patience: Dist = field(default_factory=lambda: Dist("exponential", 180.0, 1.0))
+    handover_patience: Dist = field(default_factory=lambda: Dist("lognormal", 120.0, 1.7321))
+    # median 240 / sqrt(1 + 0.6^2) = 206 s, above the first-reply median (60 s); P(< 30 s) < 0.1%
+    midchat_patience: Dist = field(default_factory=lambda: Dist("lognormal", 240.0, 0.6))
     silent_share: float = 0.7
-    midchat_per_turn: bool = False
 
 
 @dataclass
@@ -446,6 +451,7 @@ def validate(cfg: Config) -> Config:
     _prob("customers.returning_share", c.returning_share)
     _prob("customers.silent_share", c.silent_share)
     _dist("customers.patience", c.patience, allow_inf=True)
+    _dist("customers.handover_patience", c.handover_patience, allow_inf=True)
     _dist("customers.midchat_patience", c.midchat_patience, allow_inf=True)
 
     cv = cfg.conversation

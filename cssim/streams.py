@@ -34,6 +34,7 @@ PURPOSES = (
     "midchat_extra",
     "chats",  # parent of the per-block chat draws (cssim.model.customers.ChatDraws)
     "tasks",  # follow-up and nudge replies, one per customer, kind and human pool
+    "handover",  # hand-over patience, one per customer (drawn whether or not the bot hands over)
 )
 
 

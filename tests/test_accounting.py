@@ -117,7 +117,7 @@ def test_customers_do_not_depend_on_when_the_bot_escalates():
     draws = {}
     for e in (1, 2, 4):
         cfg = cssim.load_scenario(
-            "small_shop_618", [f"routing.bot_turns_before_escalation={e}", "customers.midchat_per_turn=true",
+            "small_shop_618", [f"routing.bot_turns_before_escalation={e}",
                                "conversation.turns_dist=geometric", "conversation.turns=3"]
         )
         draws[e] = _chat_draws(cfg)

@@ -44,6 +44,7 @@ ERLANG_FAMILIES = {"staffing.ft.reply_s (effective).dist": "exponential", "custo
 SHOP = [
     "arrivals.total=1500", "customers.patience.mean=90", "customers.patience.cv=1.2", "staffing.ft.reply_s.mean=15",
     "conversation.turns=6", "customers.presale_share=0.6", "staffing.bot.concurrency=3", "routing.takeover_s=inf",
+    "customers.handover_patience={dist: lognormal, mean: 150.0, cv: 1.0}",
 ]
 SHOP_TRUE = {
     "arrivals.total": 1500.0, "customers.presale_share": 0.6, "customers.returning_share": 0.35,
@@ -53,10 +54,10 @@ SHOP_TRUE = {
     "conversation.turns": 6.0, "routing.bot_resolve_prob": 0.5, "funnel.order_prob": 0.7,
     "staffing.bot.conversion": 0.85, "funnel.pay_now_prob": 0.75, "nudge.nudged_pay_prob": 0.35,
     "nudge.unnudged_pay_prob": 0.25, "followup.conversion_prob": 0.12, "funnel.order_value.mean": 120.0,
-    "funnel.order_value.cv": 1.0,
+    "funnel.order_value.cv": 1.0, "customers.handover_patience.mean": 150.0, "customers.handover_patience.cv": 1.0,
 }
 SHOP_FAMILIES = {"staffing.ft.reply_s (effective).dist": "lognormal", "customers.patience.dist": "lognormal",
-                 "conversation.turns_dist": "poisson"}
+                 "conversation.turns_dist": "poisson", "customers.handover_patience.dist": "lognormal"}
 
 DAYS = 5
 SEED = 1
@@ -114,20 +115,26 @@ def test_calibrated_scenario_reproduces_lost_rate_and_conversion(world):
 
 
 def test_log_kpis_equal_the_engines_metrics():
-    """The log is the engine's records in another form: lost, responded, orders and paid orders
-    counted from the log equal ``Result.metrics`` exactly (no warm-up)."""
+    """The log is the engine's records in another form: lost (both kinds), responded (a serving
+    reply), orders and paid orders counted from the log equal ``Result.metrics`` exactly (no
+    warm-up)."""
     cfg = cssim.load_scenario("small_shop_618", ["arrivals.total=800"])
     res = cssim.simulate(cfg, seed=3, log=True)
     log, m = res.log, res.metrics
     lost = log.left_ts.notna()
     assert lost.sum() == m["lost_inquiries"]
-    assert (log.first_reply_ts.notna() & ~lost).sum() == m["responded"]
+    handed = log.handover_ts.notna()
+    assert m["lost_after_handover"] > 0 and (lost & handed).sum() == m["lost_after_handover"]
+    assert (lost & log.first_reply_ts.isna()).sum() == m["lost_before_reply"]
+    serving = log.human_reply_ts.where(handed, log.first_reply_ts)
+    assert (serving.notna() & ~lost).sum() == m["responded"]
+    assert handed.sum() == m["escalated"]
     assert log.ordered.sum() == m["orders"]
     assert log.paid_ts.notna().sum() == m["paid_orders"]
     assert log.nudged.sum() == m["nudges_done"] and log.followed_up.sum() == m["followups_done"]
     pre = log.kind == "presale"
     assert math.isclose((log.paid_ts.notna() & pre).sum() / pre.sum(), m["inquiry_conversion"])
-    frt = (log.first_reply_ts - log.arrival_ts).dt.total_seconds()[log.first_reply_ts.notna() & ~lost]
+    frt = (log.first_reply_ts - log.arrival_ts).dt.total_seconds()[log.first_reply_ts.notna()]
     assert math.isclose(frt.mean(), m["avg_first_response_s"], rel_tol=1e-9)
 
 

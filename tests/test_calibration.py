@@ -77,6 +77,33 @@ def test_bot_off_loses_more_inquiries(scaled_store):
     assert diff - hw > 0, (diff, hw)
 
 
+def test_a_shop_with_no_humans_fails_the_response_bands():
+    """MODEL.md's seed-fact table: with no humans on shift (ft 0, temps 0, the bot as shipped)
+    the bot's first reply is not service when the customer asks for a human, so the response
+    rate is at most the bot's resolved share, and the response and 3-minute bands fail (their
+    95% CIs lie wholly below the bands' floors)."""
+    cfg = scaled("semir_double11_2016", 0.2, ["staffing.ft.count=0", "staffing.temps.count=0"])
+    runs = replicate(cfg, 3)
+    for r in runs:
+        assert r["response_rate"] <= r["bot_resolved"] / r["inquiries"] + 1e-12, r
+        assert r["responded"] == r["bot_resolved"]
+    for metric in ("response_rate", "rr_3min"):
+        m, hw, _ = mean_ci(r[metric] for r in runs)
+        assert m + hw < BANDS[metric][0], (metric, m, hw)
+
+
+def test_every_hand_over_is_lost_when_no_human_is_ever_on_shift():
+    """With no human on shift all day, every customer the bot hands over is lost after the
+    hand-over, or still waiting for a human when the horizon comes (and then never served)."""
+    cfg = scaled("small_shop_618", 1.0, ["staffing.ft.count=0", "warmup_h=0", "arrivals.total=3000"])
+    res = cssim.simulate(cfg, seed=7, log=True)
+    m, log = res.metrics, res.log
+    assert m["escalated"] > 100
+    waiting_handed = int((log.handover_ts.notna() & log.left_ts.isna() & log.human_reply_ts.isna()).sum())
+    assert m["lost_after_handover"] + waiting_handed == m["escalated"]
+    assert m["lost_after_handover"] > 0.9 * m["escalated"]
+
+
 @pytest.mark.slow
 def test_seed_fact_bands_on_the_full_store():
     cfg = cssim.load_scenario("semir_double11_2016")

@@ -1,8 +1,9 @@
 """Conservation laws and bounds on every run (MODEL.md "Outputs"), property-based over random
 valid configs: whatever the routing, staffing, shifts, turns, patience and tasks,
 
-* inquiries = lost + responded + still waiting at the end (the last read from the engine's
-  queue and open chats, not from the arrays the first two are computed from);
+* inquiries = lost before a first reply + lost after a hand-over + responded + still waiting at
+  the end, for a first reply or for a human after a hand-over (the last read from the engine's
+  queues, not from the arrays the others are computed from);
 * every order is paid or unpaid; paid = paid at once + paid later;
 * every rate is in [0, 1], utilization included; counts are non-negative;
 * the bot has no share when it is not used; nobody is nudged twice or when returning.
@@ -39,7 +40,8 @@ def configs(draw) -> Config:
         f"customers.patience.mean={draw(st.floats(5, 300))}",
         f"customers.patience.cv={draw(st.floats(0.2, 2.0))}",
         f"customers.silent_share={draw(st.floats(0, 1))}",
-        f"customers.midchat_per_turn={draw(st.booleans())}",
+        f"customers.handover_patience={{dist: {draw(DISTS)}, mean: {draw(st.floats(5, 300))}, cv: 0.8}}",
+        f"customers.midchat_patience.mean={draw(st.floats(5, 300))}",
         f"conversation.turns={draw(st.integers(1, 5))}",
         f"conversation.turns_dist={draw(st.sampled_from(['constant', 'geometric', 'poisson']))}",
         f"routing.policy={draw(st.sampled_from(['human_first', 'bot_first', 'humans_only']))}",
@@ -73,12 +75,15 @@ def configs(draw) -> Config:
 def test_conservation_and_bounds(cfg: Config, seed: int):
     validate(cfg)
     m = cssim.simulate(cfg, seed=seed).metrics
-    assert m["inquiries"] == m["lost_inquiries"] + m["responded"] + m["waiting_at_end"]
+    assert m["lost_inquiries"] == m["lost_before_reply"] + m["lost_after_handover"]
+    assert m["inquiries"] == m["lost_before_reply"] + m["lost_after_handover"] + m["responded"] + m["waiting_at_end"]
+    assert m["lost_after_handover"] <= m["escalated"]
     assert m["orders"] == m["paid_orders"] + m["unpaid_orders"]
     assert m["paid_orders"] >= m["paid_at_once"] + m["nudged_paid"]
     assert m["nudged_paid"] <= m["nudges_done"] <= m["orders"] - m["paid_at_once"]
     assert m["followup_orders"] <= m["followups_done"]
-    assert m["bot_resolved"] + m["escalated"] <= m["responded"]
+    # every hand-over is served by a human, lost, or still waiting at the end
+    assert m["bot_resolved"] + m["escalated"] <= m["responded"] + m["lost_after_handover"] + m["waiting_at_end"]
     for k in RATES:
         assert math.isnan(m[k]) or 0.0 <= m[k] <= 1.0 + 1e-12, (k, m[k])
     for k in cssim.METRICS:
@@ -86,7 +91,7 @@ def test_conservation_and_bounds(cfg: Config, seed: int):
             assert math.isnan(m[k]) or m[k] >= 0, (k, m[k])
     if cfg.routing.policy == "humans_only" or cfg.staffing.bot.count == 0:
         assert m["bot_share"] in (0.0,) or math.isnan(m["bot_share"])
-        assert m["bot_resolved"] == m["escalated"] == 0
+        assert m["bot_resolved"] == m["escalated"] == m["lost_after_handover"] == 0
     if not cfg.nudge.enabled:
         assert m["nudges_done"] == 0
     if not cfg.followup.enabled:

@@ -42,7 +42,7 @@ def _log_cis(L: LogData) -> dict[str, tuple[float, float, float]]:
         "response_rate": wilson(int(L.responded.sum()), n),
         "inquiry_conversion": wilson(int((np.isfinite(L.paid) & L.presale).sum()), int(L.presale.sum())),
     }
-    frt = (L.first_reply - L.arrival)[L.responded]
+    frt = (L.first_reply - L.arrival)[L.replied]
     m, lo, hi = mean_t(frt)
     out["avg_first_response_s"] = (k["avg_first_response_s"], lo, hi)
     return out

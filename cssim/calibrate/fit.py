@@ -218,7 +218,7 @@ def calibrate(L: LogData, base: Config, interval_min: float = 15.0, min_sample: 
 
     # --- reply (typing) times per pool ----------------------------------------------------
     busy, shared = _agent_overlaps(L)
-    resp = L.responded
+    resp = L.replied
     frt = L.first_reply - L.arrival
     escalated = (L.pool == "bot") & np.isin(L.agent_pool, HUMANS)
     reply_mean: dict[str, float] = {}
@@ -304,7 +304,7 @@ def calibrate(L: LogData, base: Config, interval_min: float = 15.0, min_sample: 
         notes.append(f"conversation.think_s kept from the base: {int(solo.sum())} multi-turn chats alone at their agent (< {min_sample})")
 
     # --- patience ----------------------------------------------------------------------------
-    lost = L.lost
+    lost = L.lost_first
     waiting = ~lost & ~resp
     # Abandonment is judged when the first reply *starts*; the log has the instant it was sent.
     # Known start: an idle start (at once); a one-slot agent starts when its previous chat
@@ -351,6 +351,9 @@ def calibrate(L: LogData, base: Config, interval_min: float = 15.0, min_sample: 
                             "Kaplan-Meier (lifelines); reported, not a scenario key", "s"))
     else:
         notes.append(f"customers.patience kept from the base: {int(ev.sum())} customers left unanswered (< {min_sample})")
+
+    # --- hand-over patience -------------------------------------------------------------------
+    _fit_handover_patience(L, base, cfg, cal, est, notes, min_sample)
 
     # --- turns ---------------------------------------------------------------------------------
     chats = resp & ~escalated
@@ -447,7 +450,7 @@ def _wait_floor(L: LogData, rows: np.ndarray) -> np.ndarray:
     has = (L.agent_id != "") & (L.agent_pool == L.pool)
     # A chat's end is a reply sent only if the chat ended on a reply (not a leaver or a drop),
     # or if it is the wasted reply to a silent leaver (ending after the customer left).
-    sent_end = (L.responded & (L.customer_msgs == L.replies)) | (L.lost & (L.end > L.left))
+    sent_end = (L.replied & (L.customer_msgs == L.replies)) | (L.lost_first & (L.end > L.left))
     inst = np.concatenate([L.first_reply[has], np.where(sent_end, L.end, np.nan)[has]])
     agent = np.concatenate([L.agent_id[has], L.agent_id[has]])
     day = np.concatenate([L.day[has], L.day[has]])
@@ -492,6 +495,46 @@ def _wait_posterior(u: np.ndarray, typing, floor: np.ndarray | None = None, grid
     post = lik * pi
     post /= np.maximum(post.sum(axis=1, keepdims=True), 1e-300)
     return floor[:, None] + w[None, :], post
+
+
+def _fit_handover_patience(L: LogData, base: Config, cfg: Config, cal: Calibration, est: list, notes: list, min_sample: int) -> None:
+    """``customers.handover_patience`` from the hand-over rows, censored like the first-reply
+    patience: a customer who left after the hand-over is an event at ``left - handover``; one a
+    human answered is censored at the wait before that reply *started* (the sent instant minus
+    the human's typing, deconvolved as for first replies); one still waiting at the horizon is
+    censored at ``horizon - handover``."""
+    handed = np.isfinite(L.handover)
+    if not handed.any():
+        notes.append("customers.handover_patience kept from the base: the log has no hand-overs (handover_ts)")
+        return
+    left = handed & L.lost_handover
+    served = handed & ~left & np.isfinite(L.human_reply)
+    waiting = handed & ~left & ~served
+    t_parts = [(L.left - L.handover)[left], (L.horizon_s - L.handover)[waiting]]
+    ev_parts = [np.ones(int(left.sum()), bool), np.zeros(int(waiting.sum()), bool)]
+    w_parts = [np.ones(int(left.sum())), np.ones(int(waiting.sum()))]
+    u = L.human_reply - L.handover
+    for p in HUMANS:
+        rows = served & (L.agent_pool == p)
+        if not rows.any():
+            continue
+        c, w = _wait_posterior(u[rows], _typing_dist(cal, base, p))
+        t_parts.append(c.ravel())
+        ev_parts.append(np.zeros(c.size, bool))
+        w_parts.append(w.ravel())
+    t = np.maximum(np.concatenate(t_parts), 1e-3)
+    ev = np.concatenate(ev_parts)
+    wt = np.concatenate(w_parts)
+    keep = wt > 1e-4
+    t, ev, wt = t[keep], ev[keep], wt[keep]
+    if ev.sum() < max(min_sample, 2):
+        notes.append(f"customers.handover_patience kept from the base: {int(left.sum())} customers left after a hand-over (< {min_sample})")
+        return
+    fit, fits = best_duration(t, ev, ("exponential", "lognormal"), wt)
+    est.extend(_dist_estimates("customers.handover_patience", fit, fits,
+                               f"censored ML: {int(left.sum()):,} left after a hand-over (events), "
+                               f"{int((served | waiting).sum()):,} reached by a human or still waiting (censored)"))
+    cfg.customers.handover_patience = Dist(fit.family, float(round(fit.mean, 3)), float(round(fit.cv, 4)) if fit.family != "exponential" else 1.0)
 
 
 def _typing_dist(cal: Calibration, base: Config, pool: str):

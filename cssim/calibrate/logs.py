@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cssim.chatlog import BOOL_COLUMNS, COLUMNS, POOL_NAMES, TIME_COLUMNS
+from cssim.chatlog import BOOL_COLUMNS, COLUMNS, OPTIONAL_COLUMNS, POOL_NAMES, TIME_COLUMNS
 
 
 class LogError(ValueError):
@@ -143,6 +143,8 @@ class LogData:
     nudged: np.ndarray
     followed_up: np.ndarray
     order_value: np.ndarray
+    handover: np.ndarray  # the bot handed the chat to a human (NaN: never)
+    human_reply: np.ndarray  # the human's first reply after the hand-over was sent (NaN: none)
 
     @property
     def n(self) -> int:
@@ -150,22 +152,44 @@ class LogData:
 
     @property
     def lost(self) -> np.ndarray:
+        """Lost inquiries, both kinds (docs/model.md "Abandonment")."""
         return np.isfinite(self.left)
 
     @property
+    def lost_first(self) -> np.ndarray:
+        """Left before a first reply started."""
+        return np.isfinite(self.left) & ~np.isfinite(self.first_reply)
+
+    @property
+    def lost_handover(self) -> np.ndarray:
+        """Left after a bot hand-over before a human reply started."""
+        return np.isfinite(self.left) & np.isfinite(self.first_reply)
+
+    @property
+    def replied(self) -> np.ndarray:
+        """Got a first reply (from anyone): what first-reply patience is censored by."""
+        return np.isfinite(self.first_reply)
+
+    @property
     def responded(self) -> np.ndarray:
-        return np.isfinite(self.first_reply) & ~self.lost
+        """Got a serving reply: the first reply, or after a hand-over a human's."""
+        served = np.where(np.isfinite(self.handover), np.isfinite(self.human_reply), np.isfinite(self.first_reply))
+        return served & ~self.lost
 
 
 def check_log(df: pd.DataFrame, start: pd.Timestamp, horizon_h: float, source: str = "log") -> LogData:
     """Check every column of a raw log and convert it; raise :class:`LogError` at the first
     problem (columns in schema order, then rows in file order)."""
-    missing = [c for c in COLUMNS if c not in df.columns]
+    needed = [c for c in COLUMNS if c not in OPTIONAL_COLUMNS]
+    missing = [c for c in needed if c not in df.columns]
     if missing:
-        raise LogError(f"column {missing[0]!r} missing (a log needs: {', '.join(COLUMNS)})")
+        raise LogError(f"column {missing[0]!r} missing (a log needs: {', '.join(needed)})")
     if len(df) == 0:
         raise LogError("empty log (no rows)")
     df = df.reset_index(drop=True)
+    for col in OPTIONAL_COLUMNS:
+        if col not in df.columns:
+            df[col] = ""  # a shop without hand-overs
     tz = start.tzinfo
     times = {}
     for col in TIME_COLUMNS:
@@ -204,6 +228,8 @@ def check_log(df: pd.DataFrame, start: pd.Timestamp, horizon_h: float, source: s
         ("end_ts", "arrival_ts", "chat ended before the arrival (negative duration)"),
         ("order_ts", "arrival_ts", "order before the arrival (negative duration)"),
         ("paid_ts", "order_ts", "paid before the order (negative duration)"),
+        ("handover_ts", "first_reply_ts", "hand-over before the bot's first reply"),
+        ("human_reply_ts", "handover_ts", "human reply before the hand-over"),
     )
     for col, ref, what in rules:
         d = (times[col] - times[ref]).dt.total_seconds().to_numpy()
@@ -249,6 +275,7 @@ def check_log(df: pd.DataFrame, start: pd.Timestamp, horizon_h: float, source: s
         returning=bools["returning"], pool=pool.to_numpy(dtype=object), agent_id=agent.to_numpy(dtype=object),
         agent_pool=agent_pool.astype(object), customer_msgs=msgs, replies=replies, ordered=bools["ordered"],
         nudged=bools["nudged"], followed_up=bools["followed_up"], order_value=value,
+        handover=secs("handover_ts"), human_reply=secs("human_reply_ts"),
     )
 
 
@@ -278,15 +305,16 @@ KPI_UNITS = {"lost_rate": "share", "response_rate": "share", "avg_first_response
 
 
 def kpis(L: LogData, days: np.ndarray | None = None) -> dict[str, float]:
-    """The back-test's KPIs from a log, as :mod:`cssim.metrics` defines them: lost rate,
-    response rate, mean first response (s, sent - arrival, over responded inquiries), inquiry
-    conversion (paid presale orders / presale inquiries). ``days`` restricts to those days."""
+    """The back-test's KPIs from a log, as :mod:`cssim.metrics` defines them: lost rate (both
+    kinds), response rate (a serving reply), mean first response (s, sent - arrival, over
+    inquiries with a first reply), inquiry conversion (paid presale orders / presale
+    inquiries). ``days`` restricts to those days."""
     keep = np.ones(L.n, dtype=bool) if days is None else np.isin(L.day, days)
     n = keep.sum()
     lost = L.lost & keep
     resp = L.responded & keep
     pre = L.presale & keep
-    frt = (L.first_reply - L.arrival)[resp]
+    frt = (L.first_reply - L.arrival)[L.replied & keep]
     paid = np.isfinite(L.paid) & pre
     return {
         "lost_rate": lost.sum() / n if n else math.nan,
@@ -306,7 +334,7 @@ def interval_kpis(L: LogData, interval_s: float) -> pd.DataFrame:
         m = L.day == d
         arrivals = np.bincount(b[m], minlength=nb)
         lost = np.bincount(b[m], weights=L.lost[m], minlength=nb)
-        resp = L.responded[m]
+        resp = L.replied[m]
         n_resp = np.bincount(b[m], weights=resp, minlength=nb)
         s_frt = np.bincount(b[m], weights=np.where(resp, frt[m], 0.0), minlength=nb)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -10,13 +10,16 @@ read is written to the records (:class:`cssim.model.records.Records`) once, when
   start is known at once, abandonment (judged at the reply's start) is settled at once and
   exactly: a customer whose reply would start after its deadline has left at the deadline. A
   visible leaver closes the chat then (a lost inquiry on turn 1, a drop later); a silent one
-  still costs the reply's typing and the chat closes when it is sent.
+  still costs the reply's typing and the chat closes when it is sent. A handed-over customer
+  whose human reply would start after the hand-over deadline is lost too (``LOST_HANDOVER``)
+  and closes the chat at the deadline.
 * Message ``k + 1`` is written a think time after reply ``k`` is sent; its own mid-chat
-  patience (s) starts then.
+  patience (s, a fresh draw for every wait) starts then.
 * The bot replies to all its chats at once and never makes anyone wait, so a bot chat is
   computed whole when assigned: one event at its end (resolved) or at the hand-over message
-  (escalated: the customer then waits for a human, ahead of new inquiries, with mid-chat
-  patience as a timer).
+  (escalated: the customer asks for a human and waits, ahead of new inquiries, with the
+  hand-over patience drawn before the clock started, as a timer; a customer no human reaches
+  in time is a lost inquiry, ``LOST_HANDOVER``, docs/model.md "Abandonment").
 * The chat holds its slot from assignment to its end; at a normal end a presale chat may place
   an order (:mod:`cssim.model.funnel`).
 
@@ -33,7 +36,7 @@ from heapq import heappop, heappush
 from cssim.model.chat import Chat
 from cssim.model.customers import BLOCK
 from cssim.model.pools import READY, Agent
-from cssim.model.records import ABANDONED, DONE, DROPPED
+from cssim.model.records import ABANDONED, DONE, DROPPED, LOST_HANDOVER
 
 SHIFT = BLOCK.bit_length() - 1  # customer -> block: cid >> SHIFT (BLOCK is a power of two)
 
@@ -52,6 +55,7 @@ class Conversation:
         self._cb_msg = (None,)  # a customer's next message: handled inline by _steps
         self._cb_done = (self._end_done,)
         self._cb_drop = (self._end_dropped,)
+        self._cb_lost_ho = (self._end_lost_handover,)
         self._cb_aband = (self._end_abandoned,)
         self._cb_esc = (self._escalate,)
 
@@ -94,8 +98,8 @@ class Conversation:
         cid = ch.cid
         rw = self.rw
         if start > ch.dl:
-            if k > 1:  # includes an escalated chat's first human reply
-                self._push(ch.dl, ch, self._cb_drop)
+            if k > 1:  # an escalated chat's first human reply (the only later turn sent here)
+                self._push(ch.dl, ch, self._cb_lost_ho)
             elif self.silent[cid]:
                 # Gone without a word: the agent still types the reply when reaching them.
                 done = start + ch.rp[ch.ro]
@@ -120,8 +124,10 @@ class Conversation:
             rw.first_start[cid] = start
             rw.first_sent[cid] = done
             rw.first_pool[cid] = pool.code
-        elif ch.esc:
-            rw.human_pool[cid] = pool.code  # the human's first reply to a handed-over chat
+        else:  # the human's first reply to a handed-over chat
+            rw.human_pool[cid] = pool.code
+            rw.human_start[cid] = start
+            rw.human_sent[cid] = done
         ch.rs += done - ch.t
         ch.rn += 1
         if k < ch.n:
@@ -168,6 +174,7 @@ class Conversation:
             start = bu if bu > now else now
             if start > dl:
                 self._push(dl, ch, cb_drop)  # gone before the reply starts (rare)
+                self.rw.drop_wait[ch.cid] = dl - now
                 continue
             done = start + ch.rp[ch.ro + k]
             agent.busy_until = done
@@ -234,24 +241,27 @@ class Conversation:
             self._push(t, ch, self._cb_esc)
 
     def _escalate(self, ch: Chat) -> None:
-        """The customer's next message asks for a human: the bot lets the chat go and the
-        customer waits for a human with mid-chat patience, ahead of new inquiries."""
+        """The customer's next message asks for a human (a hand-over): the bot lets the chat go
+        and the customer waits for a human's first reply, routed like a new inquiry but ahead
+        of them, until the hand-over instant plus the customer's hand-over patience."""
         now = self.now
         k = ch.k
         ch.k = k + 1
         if ch.n < k + 1:
             ch.n = k + 1
         ch.t = now
-        ch.dl = now + ch.mp[ch.go + k - 1]
+        cid = ch.cid
+        ch.dl = now + self.handover_patience[cid]
         ch.esc = True
-        self.rw.escalated[ch.cid] = True
+        self.rw.escalated[cid] = True
+        self.rw.handover_t[cid] = now
         bot_agent = ch.agent
         ch.agent = None
         agent = self._best_human()
         if agent is None:
             self.q_esc.append(ch)
-            # Mid-chat patience is a timer here (only escalations wait in this queue): the
-            # customer leaves at the deadline, whether or not a human ever comes.
+            # The hand-over patience is a timer here (only hand-overs wait in this queue): the
+            # customer leaves at the deadline unless a human took the chat by then.
             self._at(ch.dl, self._esc_deadline, ch)
         else:
             self._assign(agent, ch)
@@ -260,13 +270,14 @@ class Conversation:
     def _esc_deadline(self, ev) -> None:
         ch = ev.value
         if ch.agent is None and ch.k > 0:
-            self._drop(ch)  # still waiting for a human: the chat closes
+            self._lost_handover(ch)  # still waiting for a human: lost, the chat closes
 
 
 class ChatEnds:
     """Mixed into the simulation: how a chat ends (the steps :class:`Conversation` schedules):
     its last reply sent (a presale chat may place an order), the customer gone before the first
-    reply (lost), or gone mid-chat (dropped). Each writes the chat's end to the records and
+    reply (lost), gone after a hand-over before a human's reply (lost), or gone mid-chat
+    (dropped). Each writes the chat's end to the records and
     frees its slot."""
 
     def _ended(self, ch: Chat, how: int) -> None:
@@ -311,9 +322,23 @@ class ChatEnds:
         self._drop(ch)
         self._release(agent)
 
+    def _end_lost_handover(self, ch: Chat) -> None:
+        agent = ch.agent
+        ch.agent = None
+        self._lost_handover(ch)
+        self._release(agent)
+
     def _drop(self, ch: Chat) -> None:
+        self._left(ch, DROPPED)
+
+    def _lost_handover(self, ch: Chat) -> None:
+        self._left(ch, LOST_HANDOVER)
+
+    def _left(self, ch: Chat, how: int) -> None:
+        """The customer left a live chat (a drop, or a hand-over no human reached): a presale
+        one becomes a follow-up task with ``followup.include_drops``."""
         cid = ch.cid
-        self._ended(ch, DROPPED)
+        self._ended(ch, how)
         if self.followup_on and self.followup_drops and self.presale[cid]:
             self._followup_later(cid)
 

@@ -5,13 +5,15 @@ One replication's customers are rows of arrays (:class:`Customers`), drawn up fr
 
 * ``arrival``: when the inquiry arrives (s, sorted; non-homogeneous Poisson, MODEL.md step 1);
 * ``patience``: how long after arrival the first reply may *start* before the customer has left (s);
+* ``handover_patience``: after a bot hand-over, how long the human's first reply may take to
+  *start* before the customer has left (s); drawn for everyone, used by those handed over;
 * ``turns``: customer messages in the chat, each answered by one reply;
 * ``u_*``: uniform draws in [0, 1) the funnel and the bot compare with their probabilities;
 * ``task_reply``: the reply time (s) of a follow-up and of a nudge, per human pool.
 
 A chat's own per-turn values are drawn when its first reply is due, by blocks of ``BLOCK``
 customers (:class:`ChatDraws`): the think time after reply ``k`` (s), the mid-chat patience of
-message ``k + 1`` (s) and the reply time (s) to message ``k`` for *every* pool, so a turn's reply
+message ``k + 1`` (s, a fresh draw for every wait) and the reply time (s) to message ``k`` for *every* pool, so a turn's reply
 takes the same time whichever agent of a pool types it and whenever (common random numbers
 across staffing, results independent of event order). A block's generator depends only on the
 seed, the replication and the block; a block lives while a chat of it is open, so memory holds
@@ -43,6 +45,7 @@ class Customers:
     returning: np.ndarray
     silent: np.ndarray
     patience: np.ndarray
+    handover_patience: np.ndarray
     turns: np.ndarray
     u_order: np.ndarray
     u_pay_now: np.ndarray
@@ -87,6 +90,7 @@ def draw_customers(cfg: Config, streams: dict[str, np.random.Generator]) -> Cust
         returning=u[1] < c.returning_share,
         silent=u[2] < c.silent_share,
         patience=draw(c.patience, streams["patience"], n),
+        handover_patience=draw(c.handover_patience, streams["handover"], n),
         turns=turns,
         u_order=uf[0],
         u_pay_now=uf[1],
@@ -132,7 +136,7 @@ class ChatDraws:
     chat of the block first needs them (:meth:`block`).
 
     Within a block, one generator draws, in this fixed order: every customer's ``turns - 1``
-    think times, mid-chat patiences (one per customer unless ``midchat_per_turn``), replies by
+    think times, mid-chat patiences (one per wait), replies by
     ft, temps and bot to its ``turns`` messages; then, column by column, the extra gaps and
     replies an escalated chat needs when the hand-over makes it longer than drawn (so nothing
     drawn before moves when ``routing.bot_turns_before_escalation`` does). Every pool's replies
@@ -168,23 +172,18 @@ class ChatDraws:
         n_extra = int((need - base_n).max()) if m else 0
         nb = int(base_n.sum())
         think = draw(conv.think_s, rng, nb)
-        per_turn = cust.midchat_per_turn
-        mid = draw(cust.midchat_patience, rng, nb if per_turn else m)
+        mid = draw(cust.midchat_patience, rng, nb)
         pools = [getattr(cfg.staffing, p) for p in POOLS]
         nt = int(turns.sum())
         reply = [draw(p.reply_s, rng, nt, 1.0 / p.speed) for p in pools]
         extra_think, extra_mid, extra_reply = [], [], [[] for _ in pools]
         for _ in range(n_extra):
             extra_think.append(draw(conv.think_s, rng, m))
-            if per_turn:
-                extra_mid.append(draw(cust.midchat_patience, rng, m))
+            extra_mid.append(draw(cust.midchat_patience, rng, m))
             for j, p in enumerate(pools):
                 extra_reply[j].append(draw(p.reply_s, rng, m, 1.0 / p.speed))
         think, gap = _layout(think, extra_think, base_n, need)
-        if per_turn:
-            mid, _ = _layout(mid, extra_mid, base_n, need)
-        else:
-            mid = np.repeat(mid, need)
+        mid, _ = _layout(mid, extra_mid, base_n, need)
         reps = []
         for j in range(len(pools)):
             r, rep = _layout(reply[j], extra_reply[j], turns, need + 1)

@@ -19,8 +19,9 @@ from cssim.model.customers import Customers
 INF = math.inf
 
 # How a chat ended (``Records.end``): still open, last reply sent, the customer left before a
-# first reply started (a lost inquiry), the customer left mid-chat (a drop).
-OPEN, DONE, ABANDONED, DROPPED = 0, 1, 2, 3
+# first reply started (a lost inquiry), the customer left mid-chat (a drop), the customer left
+# after a bot hand-over before any human reply started (a lost inquiry too).
+OPEN, DONE, ABANDONED, DROPPED, LOST_HANDOVER = 0, 1, 2, 3, 4
 # Order state (``Records.order``): none, paid when placed, unpaid, unpaid and nudged.
 NO_ORDER, PAID_NOW, UNPAID, UNPAID_NUDGED = 0, 1, 2, 3
 
@@ -31,7 +32,11 @@ FIELDS = {
     "first_sent": (np.float64, INF),  # instant the first reply was sent (typing done)
     "first_pool": (np.int8, -1),  # pool code of the first reply, -1 if none
     "human_pool": (np.int8, -1),  # pool code of the human who took over an escalated chat, -1 if none
-    "end": (np.int8, OPEN),  # OPEN / DONE / ABANDONED / DROPPED
+    "handover_t": (np.float64, INF),  # instant the bot handed the chat to a human (inf: never)
+    "human_start": (np.float64, INF),  # instant the human's first reply after a hand-over started
+    "human_sent": (np.float64, INF),  # ... and was sent (typing done)
+    "drop_wait": (np.float64, INF),  # a mid-chat drop: how long the customer had waited for the reply (s)
+    "end": (np.int8, OPEN),  # OPEN / DONE / ABANDONED / DROPPED / LOST_HANDOVER
     "end_pool": (np.int8, -1),  # pool code that ended the chat normally
     "resp_sum": (np.float64, 0.0),  # sum of response times of all replies sent to this customer (s)
     "resp_n": (np.int32, 0),  # number of those replies
@@ -70,6 +75,10 @@ class Records:
     first_sent: np.ndarray
     first_pool: np.ndarray
     human_pool: np.ndarray
+    handover_t: np.ndarray
+    human_start: np.ndarray
+    human_sent: np.ndarray
+    drop_wait: np.ndarray
     end: np.ndarray
     end_pool: np.ndarray
     resp_sum: np.ndarray
@@ -88,7 +97,8 @@ class Records:
     busy_w: dict  # pool name -> busy seconds on shift after the warm-up
     overtime_s: dict  # pool name -> busy seconds after agents stopped taking chats
     overtime_w: dict  # pool name -> the same, after the warm-up
-    waiting_at_end: np.ndarray  # customers in the shop queue, alive, at the horizon (never served)
+    waiting_at_end: np.ndarray  # customers alive at the horizon, waiting for a first reply in the
+    # shop queue or for a human after a hand-over (never served)
     groups: dict  # pool name -> roster groups (empty for a pool the routing never uses)
     edges_s: np.ndarray
     horizon_s: float

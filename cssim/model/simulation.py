@@ -85,6 +85,7 @@ class Simulation(Routing, Conversation, ChatEnds, Funnel, Shifts):
         # Per-customer inputs the steps read, as memoryviews (python-level element access).
         self.arrival = memoryview(cust.arrival)
         self.patience = memoryview(cust.patience)
+        self.handover_patience = memoryview(cust.handover_patience)
         self.turns = memoryview(cust.turns)
         self.silent = memoryview(cust.silent)
         self.presale = memoryview(cust.presale)
@@ -144,7 +145,8 @@ class Simulation(Routing, Conversation, ChatEnds, Funnel, Shifts):
 
     def _close(self) -> None:
         """The horizon (MODEL.md step 10): arrivals have stopped and nobody takes a new chat.
-        Whoever waits in the shop queue now is never served (``waiting_at_end``); chats already
+        Whoever waits in the shop queue now, for a first reply or for a human after a hand-over,
+        is never served (``waiting_at_end``); chats already
         held go on to their end (overtime), and the humans on shift now stay for the follow-ups
         and nudges that fall due while the drain lasts."""
         T = self.horizon
@@ -152,8 +154,13 @@ class Simulation(Routing, Conversation, ChatEnds, Funnel, Shifts):
         for ch in self.q_new:
             if ch.dl > T:
                 waiting[ch.cid] = True
+        for ch in self.q_esc:
+            if ch.k > 0 and ch.dl > T:
+                waiting[ch.cid] = True  # handed over, still waiting for a human
+                ch.k = 0  # never served: its deadline timer finds it closed
         self._waiting_at_end = waiting
         self.q_new.clear()
+        self.q_esc.clear()
         for a in self.agents:
             if a.on_shift:
                 a.stays = a.pool.human
