@@ -25,6 +25,7 @@ from omegaconf import OmegaConf
 
 from cssim.io import unique_run_dir, write_atomic, write_csv, write_json, write_png
 from cssim.plan.planner import Plan
+from cssim.plan.tables import COMPARISON_HEAD, attainment, comparison, forecast_lines
 
 
 def scenario_yaml(plan: Plan) -> str:
@@ -51,7 +52,9 @@ def write_plan(plan: Plan, root: Path | str = "plans", now: _dt.datetime | None 
 
 
 def charts(plan: Plan, out: Path) -> list[Path]:
-    """Required vs planned heads by interval; lost rate by interval vs the target."""
+    """Heads required vs planned by interval (every pool on shift, the bot included); lost
+    rate by interval vs the target; with ``plan.min_rr_3min`` set, the 3-minute rate vs its
+    floor. Rates in %."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -59,45 +62,81 @@ def charts(plan: Plan, out: Path) -> list[Path]:
 
     req, ver = plan.requirements, plan.verification
     pools = plan.summary["pools"]
-    x = req["start_h"].to_numpy()
+    ref = pools[0]
+    x = np.append(req["start_h"].to_numpy(), req["end_h"].to_numpy()[-1])
+
+    def step(ax, y, **kw):
+        y = np.asarray(y, dtype=float)
+        ax.stairs(y, x, baseline=None, **kw)
+
     paths = []
-
-    fig, ax = plt.subplots(figsize=(11, 4.5))
-    ax.step(x, req["erlang_a_start"], where="post", color="tab:gray", ls=":", label="Erlang-A start")
-    ax.step(x, req["required"], where="post", color="black", lw=1.5, label="required (simulation-corrected)")
+    fig, (ax, axb) = plt.subplots(2, 1, figsize=(11, 6.2), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    step(ax, req["erlang_a_start"], color="tab:gray", ls=":", label=f"Erlang-A start ({ref}, working)")
+    step(ax, req["required"], color="black", lw=1.6, label=f"required ({ref}, working)")
     for p, color in zip(pools, ("tab:blue", "tab:green")):
-        ax.step(x, req[f"planned_working_{p}"], where="post", color=color, label=f"planned {p}, working")
-        ax.step(x, req[f"planned_paid_{p}"], where="post", color=color, ls="--", alpha=0.7, label=f"planned {p}, paid")
-        ax.step(x, req[f"own_working_{p}"], where="post", color="tab:red", alpha=0.6, label=f"scenario's own {p}, working")
-    paths.append(_finish(fig, ax, f"heads ({pools[0]}-equivalent)" if len(pools) > 1 else "heads",
-                         f"{plan.scenario}: heads required vs planned by interval", out / "required_vs_planned.png"))
+        step(ax, req[f"planned_working_{p}"], color=color, lw=1.3, label=f"planned {p}, working")
+        step(ax, req[f"planned_paid_{p}"], color=color, ls="--", alpha=0.7, label=f"planned {p}, paid")
+        step(ax, req[f"own_working_{p}"], color="tab:red", alpha=0.6, label=f"scenario's own {p}, working")
+    for p, color in (("ft", "tab:purple"), ("temps", "tab:olive")):
+        if p not in pools and f"heads_{p}" in ver and ver[f"heads_{p}"].max() > 0:
+            step(ax, ver[f"heads_{p}"], color=color, alpha=0.8, label=f"{p} (not planned), working")
+    ax.set_ylabel("working heads" + (f" ({ref}-equivalent)" if len(pools) > 1 else ""))
+    ax.set_title(f"{plan.scenario}: heads required vs planned by interval")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    bot = plan.config.staffing.bot
+    slots = ver["heads_bot"].to_numpy() * bot.concurrency if "heads_bot" in ver else np.zeros(len(ver))
+    step(axb, slots, color="tab:orange", label=f"bot: chat slots on shift ({bot.concurrency:,} per bot)")
+    axb.set_ylabel("bot slots")
+    axb.set_xlabel("hour of horizon")
+    axb.grid(alpha=0.3)
+    axb.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    path = out / "required_vs_planned.png"
+    write_png(path, fig)
+    plt.close(fig)
+    paths.append(path)
 
-    fig, ax = plt.subplots(figsize=(11, 4.5))
     width = float((ver["end_h"] - ver["start_h"]).iloc[0])
     mid = ver["start_h"].to_numpy() + width / 2
-    target = plan.summary["target"]["max_lost_rate"]
-    series = (
-        ("", "plan (mean, 95% CI)", "o", "tab:blue", 0.0),
-        ("own_", "scenario's own roster (same seeds)", "s", "tab:red", width / 4),
-    )
-    plan_top = np.nanmax((ver["lost_rate"] + ver["lost_rate_ci95"].fillna(0)).to_numpy(), initial=0.0)
-    top = 100 * max(3 * target, 1.15 * plan_top)
-    for prefix, label, marker, color, dx in series:
-        y = 100 * ver[f"{prefix}lost_rate"].to_numpy()
-        hw = 100 * ver[f"{prefix}lost_rate_ci95"].fillna(0).to_numpy()
-        ax.errorbar(mid + dx, y, yerr=[np.minimum(hw, y), hw], fmt=marker, ms=3, color=color, alpha=0.8 if prefix else 1.0, label=label)
-        off = y > top
-        if off.any():  # beyond the axis: a triangle on the edge, the value written above it
-            ax.plot(mid[off] + dx, np.full(off.sum(), 0.97 * top), "^", color=color, ms=6)
-            for xx, yy in zip(mid[off] + dx, y[off]):
-                ax.annotate(f"{yy:.0f}%", (xx, 0.97 * top), textcoords="offset points", xytext=(0, -11), ha="center", fontsize=6, color=color)
-    ax.set_ylim(0, top)
-    ax.axhline(100 * target, color="black", ls="--", label=f"target {100 * target:g}%")
     excluded = ~ver["target_lost_rate"].notna().to_numpy()
-    for i in np.flatnonzero(excluded):
-        ax.axvspan(ver["start_h"].iloc[i], ver["end_h"].iloc[i], color="0.9")
-    title = f"{plan.scenario}: lost rate by interval vs target (verification seed {plan.summary['seeds']['verification']})"
-    paths.append(_finish(fig, ax, "lost inquiries (% of arrivals)", title, out / "loss_vs_target.png"))
+
+    def rate_chart(key: str, target: float, ylabel: str, title: str, name: str, floor: bool) -> Path:
+        fig, ax = plt.subplots(figsize=(11, 4.2))
+        series = (("", "plan (mean, 95% CI)", "o", "tab:blue", 0.0), ("own_", "scenario's own roster (same seeds)", "s", "tab:red", width / 4))
+        if floor:
+            lo_plan = np.nanmin((ver[key] - ver[f"{key}_ci95"].fillna(0)).to_numpy(), initial=1.0)
+            bottom = 100 * max(0.0, min(target - 2 * (1 - target), 0.98 * lo_plan))
+            top = 100.0
+        else:
+            plan_top = np.nanmax((ver[key] + ver[f"{key}_ci95"].fillna(0)).to_numpy(), initial=0.0)
+            bottom, top = 0.0, 100 * max(3 * target, 1.15 * plan_top, 1e-3)
+        for prefix, label, marker, color, dx in series:
+            if f"{prefix}{key}" not in ver:
+                continue
+            y = 100 * ver[f"{prefix}{key}"].to_numpy()
+            hw = 100 * ver[f"{prefix}{key}_ci95"].fillna(0).to_numpy() if f"{prefix}{key}_ci95" in ver else np.zeros(len(y))
+            ax.errorbar(mid + dx, y, yerr=hw, fmt=marker, ms=3, color=color, alpha=0.8 if prefix else 1.0, label=label)
+            off = (y < bottom) if floor else (y > top)
+            if off.any():  # beyond the axis: a triangle on the edge, the value written beside it
+                edge = bottom + 0.03 * (top - bottom) if floor else top - 0.03 * (top - bottom)
+                ax.plot(mid[off] + dx, np.full(off.sum(), edge), "v" if floor else "^", color=color, ms=6)
+                for xx, yy in zip(mid[off] + dx, y[off]):
+                    ax.annotate(f"{yy:.0f}%", (xx, edge), textcoords="offset points", xytext=(0, 6 if floor else -11), ha="center", fontsize=6, color=color)
+        ax.set_ylim(bottom, top)
+        ax.axhline(100 * target, color="black", ls="--", label=f"target: {'at least' if floor else 'at most'} {100 * target:g}%")
+        for i in np.flatnonzero(excluded):
+            ax.axvspan(ver["start_h"].iloc[i], ver["end_h"].iloc[i], color="0.9")
+        path = out / name
+        return _finish(fig, ax, ylabel, title, path)
+
+    seed = plan.summary["seeds"]["verification"]
+    paths.append(rate_chart("lost_rate", plan.summary["target"]["max_lost_rate"], "lost inquiries (% of arrivals)",
+                            f"{plan.scenario}: lost rate by interval vs target (verification seed {seed})", "loss_vs_target.png", False))
+    rr_floor = plan.summary["target"].get("min_rr_3min")
+    if rr_floor is not None:
+        paths.append(rate_chart("rr_3min", rr_floor, "answered within 3 min (% of arrivals)",
+                                f"{plan.scenario}: 3-minute response rate by interval vs target (verification seed {seed})", "rr_3min_vs_target.png", True))
     return paths
 
 
@@ -112,53 +151,6 @@ def _finish(fig, ax, ylabel: str, title: str, path: Path) -> Path:
     write_png(path, fig)
     plt.close(fig)
     return path
-
-
-#: The plan-vs-own-roster table, in the terminal and on the report page: (summary key, label,
-#: scale, unit, format).
-COMPARISON = (
-    ("cost_total", "Cost (all pools)", 1, "CNY", "{:,.0f}"),
-    ("profit", "Profit", 1, "CNY", "{:,.0f}"),
-    ("lost_rate", "Lost rate", 100, "%", "{:.2f}"),
-    ("lost_inquiries", "Lost inquiries", 1, "inquiries", "{:,.0f}"),
-    ("lost_before_reply", "  before a first reply", 1, "inquiries", "{:,.0f}"),
-    ("lost_after_handover", "  after a bot hand-over", 1, "inquiries", "{:,.0f}"),
-    ("dropped_mid_chat", "Mid-chat drops", 1, "chats", "{:,.0f}"),
-    ("rr_3min", "Answered within 3 min", 100, "%", "{:.2f}"),
-    ("inquiry_conversion", "Inquiry conversion", 100, "%", "{:.2f}"),
-)
-COMPARISON_HEAD = ("", "plan", "own roster", "plan - own (paired)")
-
-
-def comparison(summary: dict) -> list[list[str]]:
-    """Rows of the plan-vs-own-roster table: label, then per column the mean +- 95% CI
-    half-width with its unit. Metrics a summary lacks (an older engine) are left out."""
-    rows = []
-    for key, label, scale, unit, fmt in COMPARISON:
-        if key not in summary.get("plan", {}):
-            continue
-        cells = [label]
-        for part in ("plan", "own_roster", "difference_plan_minus_own"):
-            m = summary[part][key]
-            hw = m["ci95"]
-            txt = fmt.format(scale * m["mean"]) + ("" if hw is None or hw != hw else " +- " + fmt.format(scale * hw))
-            cells.append(f"{txt} {unit}")
-        rows.append(cells)
-    return rows
-
-
-def attainment(summary: dict) -> str:
-    """One line: intervals meeting the targets, plan and own roster, and the plan's worst."""
-    s = summary
-    iv = s["intervals"]
-    w = iv["worst_plan"]
-    t = s["target"]
-    target = f"lost <= {100 * t['max_lost_rate']:g}%" + (f" and answered within 3 min >= {100 * t['min_rr_3min']:g}%" if t.get("min_rr_3min") is not None else "")
-    return (
-        f"Intervals meeting {target}: plan {iv['met_plan']} of {iv['with_target']} "
-        f"({iv['miss_confirmed_plan']} confirmed misses, {iv['miss_unresolved_plan']} within noise), own roster {iv['met_own']} of {iv['with_target']} "
-        f"({iv['miss_confirmed_own']} confirmed misses); plan's worst: interval {w['interval']} at {100 * w['lost_rate']:.2f} +- {100 * w['ci95']:.2f}% lost"
-    )
 
 
 def report(plan: Plan, folder: Path | None = None) -> str:
@@ -180,26 +172,3 @@ def report(plan: Plan, folder: Path | None = None) -> str:
     if folder is not None:
         lines.append(f"plan folder: {folder}  (rerun it: cssim scenario={folder / 'plan.yaml'})")
     return "\n".join(lines)
-
-
-def forecast_lines(summary: dict) -> list[str]:
-    """The insurance table of a plan made with ``plan.forecast_cv`` > 0 (none otherwise)."""
-    fc = summary.get("forecast")
-    if not fc:
-        return []
-    out = [
-        f"Forecast error: cv {fc['forecast_cv']:g}, target held on {100 * fc['service_quantile']:g}% of days "
-        f"(planned for a day {fc['multiplier']:.3f} x the forecast); point plan vs robust plan on days at fixed multipliers:"
-    ]
-    out.append(f"  {'day multiplier':<16}{'point plan lost':>22}{'robust plan lost':>22}{'intervals met (point / robust)':>34}")
-    for row in fc["by_multiplier"]:
-        out.append(
-            f"  {row['multiplier']:<16g}{100 * row['point_lost_rate']:>16.2f} +- {100 * row['point_ci95']:.2f}%"
-            f"{100 * row['robust_lost_rate']:>12.2f} +- {100 * row['robust_ci95']:.2f}%{row['point_met']:>20} / {row['robust_met']} of {row['with_target']}"
-        )
-    out.append(
-        f"  roster cost: point {fc['point_cost_cny']:,.0f} CNY, robust {fc['robust_cost_cny']:,.0f} CNY "
-        f"(insurance {fc['robust_cost_cny'] - fc['point_cost_cny']:+,.0f} CNY); fresh gamma days: the robust plan met every "
-        f"interval's target on {100 * fc['fresh']['robust_share']:.0f}% of {fc['fresh']['days']} days (point plan {100 * fc['fresh']['point_share']:.0f}%)"
-    )
-    return out
