@@ -157,6 +157,8 @@ def report(plan: Plan, folder: Path | None = None) -> str:
     """The plan as text for the terminal: roster, totals with 95% CIs side by side, attainment."""
     s = plan.summary
     lines = [f"{plan.scenario}: plan for {', '.join(s['pools'])} ({s['objective']}; {s['replications']} replications, 95% CI half-widths)"]
+    if s.get("forecast"):
+        lines[0] += f"; insured for forecast error: verified on a day {s['forecast']['multiplier']:.3f} x the forecast"
     lines.append("Roster (paid heads per shift template):")
     for r in plan.roster.itertuples():
         lines.append(f"  {r.pool:<5} {r.start_h:5.1f}-{r.end_h:4.1f} h  {r.heads:>7,} heads ({r.working:,.1f} working)  {r.cost_cny:>12,.0f} CNY")

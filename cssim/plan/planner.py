@@ -106,6 +106,12 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
     validate_plan(cfg)
     pl = cfg.plan
     emit = say or ((lambda msg: None) if quiet else (lambda msg: print(msg, file=sys.stderr, flush=True)))
+    if pl.forecast_cv > 0:
+        from cssim.plan.forecast import robust_plan
+
+        out = robust_plan(cfg, plan, Runner.for_config(cfg, workers, quiet=quiet, say=emit), emit, workers=workers, quiet=quiet, say=emit)
+        out.summary["wall_s"] = time.perf_counter() - t_start
+        return out
     runner = Runner.for_config(cfg, workers, quiet=quiet, say=emit)
     R = pl.replications
     timings: dict[str, float] = {}

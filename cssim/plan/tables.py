@@ -58,18 +58,20 @@ def forecast_lines(summary: dict) -> list[str]:
     if not fc:
         return []
     out = [
-        f"Forecast error: cv {fc['forecast_cv']:g}, target held on {100 * fc['service_quantile']:g}% of days "
-        f"(planned for a day {fc['multiplier']:.3f} x the forecast); point plan vs robust plan on days at fixed multipliers:"
+        f"Forecast error: day volume cv {fc['forecast_cv']:g}; every interval's target to hold on {100 * fc['service_quantile']:g}% of days, "
+        f"so the robust plan is verified on a day {fc['multiplier']:.3f} x the forecast (the gamma quantile).",
+        f"  roster cost: point plan {fc['point_cost_cny']:,.0f} CNY, robust plan {fc['robust_cost_cny']:,.0f} CNY "
+        f"(the insurance: {fc['robust_cost_cny'] - fc['point_cost_cny']:+,.0f} CNY)",
+        f"  {'day x forecast':<16}{'point plan: lost':>26}{'robust plan: lost':>26}{'intervals meeting (point / robust)':>38}",
     ]
-    out.append(f"  {'day multiplier':<16}{'point plan lost':>22}{'robust plan lost':>22}{'intervals met (point / robust)':>34}")
     for row in fc["by_multiplier"]:
-        out.append(
-            f"  {row['multiplier']:<16g}{100 * row['point_lost_rate']:>16.2f} +- {100 * row['point_ci95']:.2f}%"
-            f"{100 * row['robust_lost_rate']:>12.2f} +- {100 * row['robust_ci95']:.2f}%{row['point_met']:>20} / {row['robust_met']} of {row['with_target']}"
-        )
+        p = f"{100 * row['point_lost_rate']:.2f} +- {100 * row['point_ci95']:.2f} %"
+        r = f"{100 * row['robust_lost_rate']:.2f} +- {100 * row['robust_ci95']:.2f} %"
+        out.append(f"  {row['multiplier']:<16g}{p:>26}{r:>26}{row['point_met']:>22} / {row['robust_met']} of {row['with_target']}")
+    fr = fc["fresh"]
     out.append(
-        f"  roster cost: point {fc['point_cost_cny']:,.0f} CNY, robust {fc['robust_cost_cny']:,.0f} CNY "
-        f"(insurance {fc['robust_cost_cny'] - fc['point_cost_cny']:+,.0f} CNY); fresh gamma days: the robust plan met every "
-        f"interval's target on {100 * fc['fresh']['robust_share']:.0f}% of {fc['fresh']['days']} days (point plan {100 * fc['fresh']['point_share']:.0f}%)"
+        f"  fresh gamma days ({fr['days']}, seed {fr['seed']}; {100 * fr['share_days_within_quantile']:.0f}% of them at or below x{fc['multiplier']:.3f}): "
+        f"an interval met its target on {100 * fr['robust_share']:.0f}% of days with the robust plan (worst interval {100 * fr['robust_share_worst']:.0f}%), "
+        f"{100 * fr['point_share']:.0f}% with the point plan (worst {100 * fr['point_share_worst']:.0f}%); each day's own loss, sampling noise included"
     )
     return out
