@@ -76,7 +76,7 @@ def test_profit_objective_plans_the_exact_profit_optimal_heads():
     probe step."""
     cfg = stepped_erlang_a(
         extra=[
-            *THEORY, "plan.objective=profit", "customers.presale_share=1", "funnel.order_prob=1", "funnel.pay_now_prob=1",
+            *THEORY, "plan.max_replications=12", "plan.objective=profit", "customers.presale_share=1", "funnel.order_prob=1", "funnel.pay_now_prob=1",
             "funnel.order_value={dist: constant, mean: 100}", "funnel.delay_effect.kind=none", "economics.gross_margin=1",
         ]
     )
@@ -91,7 +91,7 @@ def test_profit_objective_plans_the_exact_profit_optimal_heads():
     for i, rate in enumerate(RATES):
         best = exact_profit_heads(rate, 100.0, 120.0)
         g = log[log["interval"] == i]
-        w = g["marginal_profit_ci95"].max()
+        w = g["marginal_profit_ci99"].max()
         step = int((g["probe_heads"] - g["heads"]).max())
         n = planned[i]
         assert profit(rate, n + step) - profit(rate, n) <= 2 * w, (i, n, best, w)

@@ -77,6 +77,7 @@ class Correction:
     converged: bool
     replications: int = 0
     resolution: np.ndarray | None = None
+    flat: np.ndarray | None = None
 
 
 def targets(cfg: Config, model: QueueModel) -> np.ndarray:
@@ -359,8 +360,11 @@ def correct_profit(
     than the gross profit they bring (module docstring). Each iteration runs two rosters on
     the same seed: heads ``h`` and ``h + d`` (``d = max(1, 10% of h)``) in every interval; an
     interval's marginal profit is ``margin x (GMV(h + d) - GMV(h)) - d x cost`` for the
-    inquiries arriving in it (paired over replications, so the customers are the same). Where it
-    is positive beyond its 95% CI the optimum lies above ``h`` (``bad``), otherwise at or below
+    inquiries arriving in it (paired over replications, so the customers are the same);
+    replications are added (doubling) until every interval's marginal profit is positive or
+    negative beyond its 99% CI, or ``plan.max_replications`` is reached: an interval still
+    undecided there is *flat within noise* (reported), and the cheaper side is kept. Where it
+    is positive beyond its 99% CI the optimum lies above ``h`` (``bad``), otherwise at or below
     (``good``): heads must show that they pay, so noise errs towards fewer heads; the
     next ``h`` is the secant root of the marginal profit through the last two runs, kept in the
     bracket (without one: double, halve, bisect), until ``good - bad <= max(d, head_tolerance x
@@ -386,13 +390,24 @@ def correct_profit(
     settled = ~tgt
     for it in range(1, pl.max_iterations + 1):
         d = np.where(tgt, np.minimum(np.maximum(1, np.ceil(PROFIT_PROBE * h)).astype(np.int64), cap - h), 0)
-        a, b = runner.batches(
-            [(f"profit search {it}", staffed(cfg, h), cfg.seed, reps), (f"profit search {it}, +10% heads", staffed(cfg, h + d), cfg.seed, reps)]
+        def gains(bs: list[Batch]) -> np.ndarray:
+            return margin * (bs[1].gmv - bs[0].gmv) - d * head_cost  # CNY per replication and interval
+
+        def undecided(bs: list[Batch]) -> np.ndarray:
+            g = gains(bs)
+            return tgt & (d > 0) & ~(np.abs(g.mean(axis=0)) > np.nan_to_num(_t_halfwidth(g, DECISION_LEVEL), nan=np.inf))
+
+        # Replications are added (doubling, common random numbers) until every interval's
+        # marginal profit is positive or negative beyond its 99% CI, or plan.max_replications.
+        a, b = sequential(
+            cfg, runner, [(f"profit search {it}", staffed(cfg, h)), (f"profit search {it}, +10% heads", staffed(cfg, h + d))],
+            cfg.seed, undecided, reps, pl.max_replications,
         )
         lost, _ = a.lost_rate()
         rr, _ = a.rr_3min()
-        gain_k = margin * (b.gmv - a.gmv) - d * head_cost  # CNY per replication and interval
-        gain, gain_hw = gain_k.mean(axis=0), _t_halfwidth(gain_k)
+        gain_k = gains([a, b])
+        gain, gain_hw = gain_k.mean(axis=0), _t_halfwidth(gain_k, DECISION_LEVEL)
+        flat = tgt & (d > 0) & ~(np.abs(gain) > np.nan_to_num(gain_hw, nan=np.inf))
         nxt = h.copy()
         for i in np.flatnonzero(tgt):
             hi = int(h[i])
@@ -427,15 +442,15 @@ def correct_profit(
             rows.append(
                 {
                     "iteration": it, "interval": i, "heads": int(h[i]), "probe_heads": int(h[i] + d[i]),
-                    "lost_rate": lost[i], "rr_3min": rr[i], "marginal_profit_cny": gain[i], "marginal_profit_ci95": gain_hw[i],
+                    "lost_rate": lost[i], "rr_3min": rr[i], "marginal_profit_cny": gain[i], "marginal_profit_ci99": gain_hw[i],
                     "known_good": good[i] if np.isfinite(good[i]) else np.nan, "known_bad": bad[i] if bad[i] >= 0 else np.nan,
-                    "settled": bool(settled[i]), "next_heads": int(nxt[i]),
+                    "settled": bool(settled[i]), "next_heads": int(nxt[i]), "replications": a.replications, "flat": bool(flat[i]),
                 }
             )
         pays = np.flatnonzero(tgt & (gain - np.nan_to_num(gain_hw, nan=np.inf) > 0) & (d > 0))
         say(
-            f"plan: profit search iteration {it}/{pl.max_iterations}: 10% more heads pay (beyond their CI) in {pays.size} of {int(tgt.sum())} intervals; "
-            f"{int(settled[tgt].sum())} settled; {h.sum():,} head-intervals"
+            f"plan: profit search iteration {it}/{pl.max_iterations} ({a.replications} replications): 10% more heads pay (beyond their 99% CI) in {pays.size} "
+            f"of {int(tgt.sum())} intervals, flat within noise in {int(flat.sum())}; {int(settled[tgt].sum())} settled; {h.sum():,} head-intervals"
         )
         if settled[tgt].all() or np.array_equal(nxt, h):
             converged = bool(settled[tgt].all())
@@ -445,7 +460,15 @@ def correct_profit(
         h = nxt
     else:
         h = np.where(np.isfinite(good), good, h).astype(np.int64)
+    # Flat within noise: the last look at an interval's final heads could not tell whether 10%
+    # more pay, even at plan.max_replications: the cheaper side was kept.
+    last = {}
+    for r in rows:
+        if r["heads"] == h[r["interval"]]:
+            last[r["interval"]] = r["flat"]
+    flat_final = np.array([bool(last.get(i, False)) for i in range(n)])
     return Correction(
+        flat=flat_final,
         required=np.asarray(h, dtype=np.int64),
         reachable=np.ones(n, dtype=bool),
         met=np.ones(n, dtype=bool),

@@ -152,6 +152,12 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
         f"plan: step 2 (correction): {corr.iterations} iteration(s), {'converged' if corr.converged else 'NOT converged'}; "
         f"{corr.required.sum():,} head-intervals, peak {corr.required.max():,} ({timings['correction']:.0f} s)"
     )
+    if pl.objective == "profit" and corr.flat is not None and (corr.flat & tgt).any():
+        k = int((corr.flat & tgt).sum())
+        messages.append(
+            f"profit surface flat within noise in {k} of {int(tgt.sum())} intervals: 10% more heads neither paid nor lost beyond their 99% CI "
+            f"at {corr.replications} replications (plan.max_replications={pl.max_replications}); the cheaper heads were kept there"
+        )
     if not corr.converged:
         messages.append(f"correction did not settle within plan.max_iterations={pl.max_iterations}; requirement is the last estimate")
 
@@ -297,6 +303,7 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
         },
         "unreachable": unreach_rows,
         "correction": {
+            "flat_intervals": [int(i) for i in np.flatnonzero(corr.flat & tgt)] if corr.flat is not None else [],
             "iterations": corr.iterations, "converged": corr.converged, "replications": corr.replications,
             "decision_level": DECISION_LEVEL,
             "resolution_max": float(np.nanmax(np.where(tgt, corr.resolution, np.nan))) if corr.resolution is not None and tgt.any() else None,
@@ -310,7 +317,7 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
         "messages": messages,
     }
     for m in messages:
-        if not m.startswith("target lost"):
+        if not m.startswith(("target lost", "profit surface flat")):
             emit("plan: warning: " + m)
     return Plan(cfg.name, planned, req, roster.table.copy(), ver, summary, corr.log, messages)
 
