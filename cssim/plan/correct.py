@@ -209,16 +209,20 @@ def correct(
     it = 0
     lost = rr = resolution = np.full(n, np.nan)
     settled = ~tgt
+    h_prev = np.full(n, -1, dtype=np.int64)
     reps_used = 0
     for it in range(1, pl.max_iterations + 1):
         probe = np.where(tgt, np.maximum(h - np.array([_step(cfg, x) for x in h]), 0), 0)
         has_probe = tgt & (h > 0)
+        watch = tgt & (~settled | (h != h_prev))
 
         def undecided(bs: list[Batch]) -> np.ndarray:
             miss_h, meet_h = misses(cfg, bs[0])
             miss_p, meet_p = misses(cfg, bs[1])
             # At h: miss or not beyond noise; if not a miss, one step fewer: meets or not.
-            return tgt & ((~miss_h & ~meet_h) | (~miss_h & has_probe & ~miss_p & ~meet_p))
+            # Only intervals still searching, or whose heads just moved, ask for more
+            # replications; one settled at unchanged heads is re-read at the replications it gets.
+            return watch & ((~miss_h & ~meet_h) | (~miss_h & has_probe & ~miss_p & ~meet_p))
 
         a, b = sequential(
             cfg, runner, [(f"correction {it}", staffed(cfg, h)), (f"correction {it}, one step fewer", staffed(cfg, probe))],
@@ -261,6 +265,12 @@ def correct(
                     if load is not None:
                         loads[i] = load
                         down = model.min_heads(i, pl.max_lost_rate, load, int(cap[i]))[0]
+                    if lost[i] > 0 and lost_p[i] > lost[i] and pl.max_lost_rate > 0:
+                        # The simulation's own curve through h and the probe (same customers),
+                        # linear in log loss: where it reaches the ceiling; the bolder of the two.
+                        slope = (math.log(lost_p[i]) - math.log(lost[i])) / (int(probe[i]) - hi)
+                        sec = int(math.ceil(int(probe[i]) + (math.log(pl.max_lost_rate) - math.log(lost_p[i])) / slope))
+                        down = sec if down is None else min(down, sec)
                 if down is None or pl.min_rr_3min is not None:
                     down = (int(bad[i]) + 1 + int(probe[i])) // 2 if bad[i] >= 0 else int(probe[i]) // 2
                 nxt[i] = max(min(down, int(probe[i])), int(bad[i]) + 1, 0)
@@ -291,7 +301,7 @@ def correct(
             converged = bool(settled.all())
             break
         say(f"plan:   next heads: {_changes(cfg, h, nxt)}")
-        h = nxt
+        h_prev, h = h, nxt
     # Out of reach: the cap itself missed beyond noise.
     reachable = ~(tgt & (bad >= cap))
     return Correction(
