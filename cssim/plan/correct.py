@@ -271,8 +271,11 @@ def correct(
                         slope = (math.log(lost_p[i]) - math.log(lost[i])) / (int(probe[i]) - hi)
                         sec = int(math.ceil(int(probe[i]) + (math.log(pl.max_lost_rate) - math.log(lost_p[i])) / slope))
                         down = sec if down is None else min(down, sec)
-                if down is None or pl.min_rr_3min is not None:
-                    down = (int(bad[i]) + 1 + int(probe[i])) // 2 if bad[i] >= 0 else int(probe[i]) // 2
+                halve = (int(bad[i]) + 1 + int(probe[i])) // 2 if bad[i] >= 0 else int(probe[i]) // 2
+                if down is None or pl.min_rr_3min is not None or not lost_p[i] > pl.max_lost_rate / 3:
+                    # No loss curve to read, or one step fewer is far below the ceiling (the
+                    # bot answers, say): bisect towards what is known to miss (0 if nothing).
+                    down = halve if down is None else min(down, halve)
                 nxt[i] = max(min(down, int(probe[i])), int(bad[i]) + 1, 0)
             else:
                 # h does not miss beyond noise and one step fewer does not meet beyond noise:
