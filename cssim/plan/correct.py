@@ -6,33 +6,32 @@ carried from one interval into the next) is put back by iterative staffing (in t
 Feldman, Mandelbaum, Massey & Whitt 2008, "Staffing of time-varying queues to achieve
 time-stable performance", Management Science 54(2)):
 
-1. Simulate the whole horizon with the current heads per interval (the planned reference pool
-   on shift exactly ``heads[i]`` in interval i, no shrinkage: these are *working* heads), R
-   replications, and read every interval's lost rate (and 3-minute response rate) at once.
-2. Every interval keeps a bracket: the fewest heads seen meeting its target (``good``) and the
-   most heads seen missing it (``bad``). An interval that misses is raised, one that meets is
-   trimmed, each to where the Erlang-A model fitted to the interval's own simulated loss
-   (:meth:`~cssim.plan.requirements.QueueModel.fit_load`) puts the target, kept inside the
-   bracket; when that estimate leaves the bracket, or a run that met lost nothing, bisect
-   instead (a safeguarded secant). An interval is settled when
-   ``good - bad <= max(1, head_tolerance x good)``, or within four such steps when its loss at ``good`` is within sampling noise of the target (the
-   upper end of a normal 95% band reaches it): runs of this size cannot then tell ``good`` from
-   the heads just below.
-3. Stop when every interval is settled (or its target is out of reach: the cap misses), and
-   give each the fewest heads seen meeting its target; or after ``plan.max_iterations`` runs.
-   Whether all of them hold *together* is then checked by the verification.
+1. Simulate the whole horizon twice on the same customers: the planned reference pool on shift
+   exactly ``heads[i]`` in interval i (no shrinkage: these are *working* heads), and one step
+   fewer (``heads[i] - max(1, head_tolerance x heads[i])``) in every interval; read every
+   interval's lost rate (and 3-minute rate) from both at once.
+2. Move a requirement only on a significant difference (:func:`misses`, 99% CIs): up when
+   ``heads`` misses the target beyond its CI, down when one step fewer meets it beyond its CI;
+   otherwise the interval is settled where it is. While an interval still searching (or whose
+   heads just moved) is undecided, both rosters get more replications of the same customers
+   (doubling, :func:`sequential`) up to ``plan.max_replications``; undecided there, it keeps
+   its heads. So the Erlang-A start stands unless the simulation shows it wrong: in the
+   M/M/n+M case the plan is the exact minimum.
+3. A miss is raised to where the simulation's own loss curve (a log-linear secant through the
+   runs) or the Erlang-A fitted to the run (:meth:`~cssim.plan.requirements.QueueModel.fit_load`)
+   puts the target; a trim likewise, or by bisection towards what is known to miss when one
+   step fewer is far below the ceiling. Brackets keep it monotone: never up to heads known to
+   meet beyond noise, never down to heads known to miss beyond noise.
+4. Stop when no interval moves (or after ``plan.max_iterations``). Whether all of them hold
+   *together* is then checked by the verification.
 
 Common random numbers: every iteration simulates the *same* customers (seed ``cfg.seed``,
 replications 0..R-1: arrivals, patience, turns, think times and funnel draws never depend on
-staffing, and neither do reply times: each (customer, turn) has its own draw), so two
-iterations differ only by the heads, and the same seed gives the same iterations and the same
-requirement, bit for bit. The comparison is sharp but not noise-free: after a change earlier in
-the day, later customers find agents free at other moments (who answers, and when, changes),
-and an interval's lost rate at fixed heads moves by about its sampling error when its
-neighbours change. Hence the brackets:
-``bad`` never falls and ``good`` never rises, so the search is monotone and cannot cycle; a
-``good`` is reopened only when a later run misses *beyond its CI* with no fewer heads (a
-neighbour's change, not noise), and a miss within noise at ``good`` or above is not counted.
+staffing, and neither do reply times: each (customer, turn) has its own draw), so two rosters
+differ only by the heads, and the same seed gives the same iterations and the same
+requirement, bit for bit. After a change earlier in the day later customers find agents free
+at other moments, so an interval's loss at fixed heads moves by about its sampling error when
+its neighbours change: that is why a move needs a significant difference.
 
 ``objective=profit`` (:func:`correct_profit`) searches, with the same brackets and common
 random numbers, for the heads where one more head (10% more) no longer pays for itself in the
