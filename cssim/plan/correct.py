@@ -377,7 +377,11 @@ def correct_profit(
     negative beyond its 99% CI, or ``plan.max_replications`` is reached: an interval still
     undecided there is *flat within noise* (reported), and the cheaper side is kept. Where it
     is positive beyond its 99% CI the optimum lies above ``h`` (``bad``), otherwise at or below
-    (``good``): heads must show that they pay, so noise errs towards fewer heads; the
+    (``good``): heads must show that they pay. The first heads where 10% more do not pay are
+    the *reference*; below it, fewer heads are compared with the reference itself (not with 10%
+    more), so the search returns the cheapest heads whose profit is not below the reference's
+    beyond noise -- the cheapest on the flat -- and no chain of steps, each within noise, can
+    walk off it. Above the reference, the
     next ``h`` is the secant root of the marginal profit through the last two runs, kept in the
     bracket (without one: double, halve, bisect), until ``good - bad <= max(d, head_tolerance x
     good)``. Adding heads everywhere at once also
@@ -400,8 +404,14 @@ def correct_profit(
     it = 0
     lost = rr = np.full(n, np.nan)
     settled = ~tgt
+    reps_seen = 0
+    top = np.full(n, -1, dtype=np.int64)  # the fewest heads seen where 10% more do not pay: the reference
     for it in range(1, pl.max_iterations + 1):
-        d = np.where(tgt, np.minimum(np.maximum(1, np.ceil(PROFIT_PROBE * h)).astype(np.int64), cap - h), 0)
+        step10 = np.maximum(1, np.ceil(PROFIT_PROBE * h)).astype(np.int64)
+        # Below the reference, the probe *is* the reference: fewer heads are judged against it
+        # directly, so no chain of steps each within noise can walk off the flat.
+        d = np.where(tgt, np.where((top >= 0) & (h < top), top - h, np.minimum(step10, cap - h)), 0)
+
         def gains(bs: list[Batch]) -> np.ndarray:
             return margin * (bs[1].gmv - bs[0].gmv) - d * head_cost  # CNY per replication and interval
 
@@ -417,6 +427,7 @@ def correct_profit(
         )
         lost, _ = a.lost_rate()
         rr, _ = a.rr_3min()
+        reps_seen = a.replications
         gain_k = gains([a, b])
         gain, gain_hw = gain_k.mean(axis=0), _t_halfwidth(gain_k, DECISION_LEVEL)
         flat = tgt & (d > 0) & ~(np.abs(gain) > np.nan_to_num(gain_hw, nan=np.inf))
@@ -428,14 +439,20 @@ def correct_profit(
             # More heads pay only if their marginal profit is positive beyond its 95% CI:
             # per-interval profit is noisy next to a few heads' cost, and a noisy "pays" would
             # ratchet heads up; heads have to earn their place.
+            below = top[i] >= 0 and hi < top[i]
             if d[i] == 0 or not gain[i] - np.nan_to_num(gain_hw[i], nan=np.inf) > 0:
                 good[i] = min(good[i], hi)  # more heads do not (demonstrably) pay, or the cap is reached
+                if not below and top[i] < 0:
+                    top[i] = hi
             else:
                 bad[i] = max(bad[i], hi)
             g, lo = good[i], bad[i]
-            if np.isfinite(g) and (g - lo <= max(int(d[i]), _step(cfg, g)) or d[i] == 0 and gain[i] > 0):
+            if np.isfinite(g) and (g - lo <= max(int(np.ceil(PROFIT_PROBE * g)), _step(cfg, g)) or d[i] == 0 and gain[i] > 0):
                 settled[i] = True
                 nxt[i] = int(g)
+                continue
+            if top[i] >= 0:  # bracketed below the reference: bisect
+                nxt[i] = max(int(lo) + 1, (int(g) + int(lo)) // 2 if lo >= 0 else int(g) // 2)
                 continue
             # The next heads: the secant root of the marginal profit through the last two runs
             # (it falls as heads are added), kept inside the bracket and within 4x of now;
@@ -453,7 +470,7 @@ def correct_profit(
         for i in range(n):
             rows.append(
                 {
-                    "iteration": it, "interval": i, "heads": int(h[i]), "probe_heads": int(h[i] + d[i]),
+                    "iteration": it, "interval": i, "heads": int(h[i]), "probe_heads": int(h[i] + d[i]), "reference_heads": int(top[i]),
                     "lost_rate": lost[i], "rr_3min": rr[i], "marginal_profit_cny": gain[i], "marginal_profit_ci99": gain_hw[i],
                     "known_good": good[i] if np.isfinite(good[i]) else np.nan, "known_bad": bad[i] if bad[i] >= 0 else np.nan,
                     "settled": bool(settled[i]), "next_heads": int(nxt[i]), "replications": a.replications, "flat": bool(flat[i]),
@@ -490,6 +507,7 @@ def correct_profit(
         log=pd.DataFrame(rows),
         iterations=it,
         converged=converged,
+        replications=reps_seen,
     )
 
 
