@@ -10,13 +10,11 @@ Chromium is installed (CI installs Debian's).
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
