@@ -235,8 +235,15 @@ class Plan:
     in any interval, e.g. the temps one can seat at once; a target that needs more is reported
     unreachable (overlapping shifts may still put more on shift). head_tolerance: an
     interval's requirement is settled when the heads known to meet the target are within
-    max(1, head_tolerance x heads) of heads known to miss it. workers: processes running
-    replications in parallel.
+    max(1, head_tolerance x heads) of heads known to miss it. workers: unset, the planner
+    runs its replications where every command does (``runner.backend``, ``runner.workers``);
+    set, it is short for ``runner.backend=loky runner.workers=<workers>`` (1: serial). max_replications: the most replications one look may grow to:
+    a correction run or a verification round whose decision is within noise adds replications
+    sequentially (doubling) up to this many before it keeps the value it has (the
+    simulation's resolution). forecast_cv: coefficient of variation of the day's volume
+    (one gamma multiplier, mean 1, per day, as ``arrivals.forecast_cv``) the plan insures
+    against; 0 plans for the point forecast. service_quantile: with ``forecast_cv`` > 0, the
+    share of such days on which every interval's target must hold.
     """
 
     pools: List[str] = field(default_factory=lambda: ["temps"])
@@ -246,12 +253,15 @@ class Plan:
     min_rr_3min: Optional[float] = None
     objective: str = "cost"
     replications: int = 4
-    correction_replications: Optional[int] = 2
+    correction_replications: Optional[int] = 4
     exclude_intervals: List[int] = field(default_factory=list)
     max_iterations: int = 10
     max_heads: Optional[int] = None
     head_tolerance: float = 0.02
-    workers: int = 2
+    workers: Optional[int] = None
+    max_replications: int = 32
+    forecast_cv: float = 0.0
+    service_quantile: float = 0.9
 
 
 @dataclass
@@ -582,7 +592,15 @@ def _validate_plan(cfg: Config, planning: bool) -> None:
     _finite("plan.head_tolerance", pl.head_tolerance, 0.0)
     if pl.head_tolerance >= 1.0:
         _fail("plan.head_tolerance", pl.head_tolerance, "must be below 1")
-    _int("plan.workers", pl.workers, 1)
+    if pl.workers is not None:
+        _int("plan.workers", pl.workers, 1)
+    _int("plan.max_replications", pl.max_replications, 2)
+    if pl.max_replications < pl.replications or (pl.correction_replications or 0) > pl.max_replications:
+        _fail("plan.max_replications", pl.max_replications, "must be at least plan.replications and plan.correction_replications")
+    _finite("plan.forecast_cv", pl.forecast_cv, 0.0)
+    _finite("plan.service_quantile", pl.service_quantile, 0.0, lo_open=True)
+    if not pl.service_quantile < 1.0:
+        _fail("plan.service_quantile", pl.service_quantile, "must be a share in (0, 1), e.g. 0.9")
     if not planning:
         return
     H = cfg.horizon_h

@@ -67,6 +67,39 @@ def _waiting(start: np.ndarray, stop: np.ndarray, at: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.sort(start), at, side="right") - np.searchsorted(np.sort(stop), at, side="right")
 
 
+def paid_mask(cfg: Config, rec: Records) -> np.ndarray:
+    """Per customer: paid for an order (at once, or later with the nudged / un-nudged
+    probability). The one definition of "paid", read by :func:`compute` and the planner."""
+    order = np.asarray(rec.order, dtype=np.int64)
+    unpaid = (order != NO_ORDER) & (order != PAID_NOW)
+    pay_prob = np.where(order == UNPAID_NUDGED, cfg.nudge.nudged_pay_prob, cfg.nudge.unnudged_pay_prob)
+    return (order == PAID_NOW) | (unpaid & (rec.customers.u_pay_later < pay_prob))
+
+
+#: Taobao's 3-minute rule (``rr_3min``): the serving reply sent within this many seconds.
+RR_3MIN_S = 180.0
+
+
+def serving_reply(rec: Records) -> tuple[np.ndarray, np.ndarray]:
+    """Per customer: (when the request was made, when its serving reply was sent): the
+    arrival and the first reply, or after a bot hand-over the hand-over and the human's first
+    reply (NaN: no serving reply). The one definition ``responded``, ``sl_30s`` and
+    ``rr_3min`` read (MODEL.md Outputs), here and in the planner."""
+    handover = np.asarray(rec.handover_t, dtype=float)
+    handed = np.isfinite(handover)
+    req = np.where(handed, handover, rec.customers.arrival)
+    sent = np.where(handed, np.asarray(rec.human_sent, dtype=float), np.asarray(rec.first_sent, dtype=float))
+    return req, sent
+
+
+def answered_within(rec: Records, seconds: float = RR_3MIN_S) -> np.ndarray:
+    """Per customer: the serving reply was sent within ``seconds`` of the request
+    (``rr_3min``'s rule with 180 s, ``sl_30s``'s with 30 s; :func:`serving_reply`)."""
+    req, sent = serving_reply(rec)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(sent) & (sent - req <= seconds)
+
+
 def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
     """The metrics dict (``METRICS`` then ``DIAGNOSTICS``) and the per-interval table.
 
@@ -102,8 +135,7 @@ def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
     started = np.isfinite(fs)
     handed = np.isfinite(handover)
     # The serving reply: the first reply, or after a hand-over the human's first reply.
-    serve_req = np.where(handed, handover, arr)
-    serve_sent = np.where(handed, human_sent, sent)
+    serve_req, serve_sent = serving_reply(rec)
     served = np.isfinite(serve_sent)
     responded = served & keep
     # Lost before a first reply: it never started, and the customer left: at its deadline before
@@ -113,17 +145,14 @@ def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
     lost_ho_any = end == LOST_HANDOVER
     lost_any = lost_first_any | lost_ho_any
     frt = (sent - arr)[started & keep]
-    srt = (serve_sent - serve_req)[responded]
     ho = handed & served & keep
     ho_wait = human_sent[ho] - handover[ho]
     n = int(keep.sum())
 
-    nudge = cfg.nudge
     nudged = order == UNPAID_NUDGED
-    unpaid = (order != NO_ORDER) & (order != PAID_NOW)
-    pay_prob = np.where(nudged, nudge.nudged_pay_prob, nudge.unnudged_pay_prob)
-    paid_later = unpaid & (c.u_pay_later < pay_prob)
-    paid = ((order == PAID_NOW) | paid_later) & keep
+    paid_any = paid_mask(cfg, rec)
+    paid_later = paid_any & (order != PAID_NOW)
+    paid = paid_any & keep
     orders = int(((order != NO_ORDER) & keep).sum())
 
     m: dict[str, float] = {}
@@ -139,8 +168,8 @@ def compute(cfg: Config, rec: Records) -> tuple[dict[str, float], pd.DataFrame]:
     m["avg_first_response_s"] = float(frt.mean()) if frt.size else math.nan
     m["p90_first_response_s"] = float(np.percentile(frt, 90)) if frt.size else math.nan
     m["avg_response_s"] = _div(resp_sum[keep].sum(), resp_n[keep].sum())
-    m["sl_30s"] = _div((srt <= 30.0).sum(), n)
-    m["rr_3min"] = _div((srt <= 180.0).sum(), n)
+    m["sl_30s"] = _div((answered_within(rec, 30.0) & keep).sum(), n)
+    m["rr_3min"] = _div((answered_within(rec) & keep).sum(), n)
     # Receptions: chats a pool replied to (an escalated chat is one for the bot and one for the
     # human who takes it over).
     replied = started & keep

@@ -9,8 +9,9 @@ from elsewhere. It says what was simulated (the scenario and the overrides), the
 * a sweep (job folders ``0/``, ``1/``, ... or ``points.csv``): the points with their CIs, the
   recommended point under a stated rule, the sweep's charts;
 * a plan (``plan.yaml``, ``summary.json``, ``requirements.csv``, ``roster.csv``,
-  ``verification.csv``, as ``cssim plan`` writes them): the summary, the roster, the
-  requirements and the verification by interval, with charts where their columns allow.
+  ``verification.csv``, ``charts/``, as ``cssim plan`` writes them): the plan against the
+  scenario's own roster as the terminal prints it, the roster, the plan's charts, and the
+  verification by interval, rates in %.
 
 The recommendation rule (sweeps): the cheapest point (mean ``cost_total``) whose lost rate is
 within the target even at the top of its 95% CI (mean + half-width <= ``max_lost_rate``,
@@ -34,7 +35,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cssim.charts import subplots
 from cssim.io import write_atomic
 
 #: The KPIs a planner reads first: (metric, label, display scale, display unit).
@@ -308,32 +308,55 @@ def _sweep_page(folder: Path, max_lost_rate: float) -> Page:
     return page
 
 
-def _find(df: pd.DataFrame, *names: str) -> str | None:
-    for n in names:
-        if n in df.columns:
-            return n
-    return None
+#: The plan's charts, as :func:`cssim.plan.output.charts` writes them, in page order.
+PLAN_CHARTS = {
+    "required_vs_planned.png": "Working heads by interval: required (reference pool) vs planned, every pool on shift, the bot's chat slots below",
+    "loss_vs_target.png": "Lost rate by interval (% of arrivals, both kinds of loss) vs the target, plan and the scenario's own roster (95% CI)",
+    "rr_3min_vs_target.png": "Answered within 3 minutes by interval (% of arrivals) vs the target, plan and own roster (95% CI)",
+}
 
 
-def _by_interval(page: Page, heading: str, table: pd.DataFrame, x: str | None, draw, ylabel: str, title: str, alt: str) -> None:
-    """A plan's table by interval under ``heading``; first, when ``draw`` is given (it draws the
-    lines on the axes), its chart against column ``x``."""
-    if draw is None:
-        page.sections.append(f"<h2>{heading}</h2>" + _frame_table(table))
-        return
-    fig, ax = subplots(figsize=(10, 3.6))
-    draw(ax)
-    ax.set_xlabel(x)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    page.sections.append(f"<h2>{heading}</h2>" + _img(_png(fig), alt))
-    page.charts += 1
-    page.sections.append(_frame_table(table))
+def _pct(x: Any) -> str:
+    return _num(x, 100, 2)
+
+
+def _plan_intervals(ver: pd.DataFrame, req: pd.DataFrame | None, pools: list[str], rr_target: bool) -> str:
+    """The verification by interval, compact enough for the page: time, arrivals, lost % of
+    plan and own roster with CIs, target, 3-minute rate when it has a target, planned working
+    heads, verdict."""
+    header = ["interval", "arrivals / day", "plan lost (%)", "own roster lost (%)", "target (%)"]
+    if rr_target:
+        header += ["plan within 3 min (%)", "target (%)"]
+    header += [f"planned {p} working" for p in pools] + ["verdict"]
+    rows = []
+    for i, r in ver.iterrows():
+        a, b = r["start_h"], r["end_h"]
+        t = f"{int(a):02d}:{int(round(a % 1 * 60)):02d}-{int(b):02d}:{int(round(b % 1 * 60)):02d}"
+        row = [t, _num(r.get("arrivals_per_replication"), 1, 1), _est(r["lost_rate"], r.get("lost_rate_ci95"), 100, 2),
+               _est(r.get("own_lost_rate"), r.get("own_lost_rate_ci95"), 100, 2), _pct(r.get("target_lost_rate"))]
+        if rr_target:
+            row += [_est(r.get("rr_3min"), r.get("rr_3min_ci95"), 100, 2), _pct(r.get("target_rr_3min"))]
+        for p in pools:
+            col = f"planned_working_{p}"
+            row.append(_num(req[col].iloc[i], 1, 0) if req is not None and col in req else "n/a")
+        if pd.isna(r.get("target_lost_rate")):
+            verdict = "no target"
+        elif bool(r.get("miss_confirmed", False)):
+            verdict = "misses (confirmed)"
+        elif bool(r.get("miss_unresolved", False)):
+            verdict = "misses within noise"
+        else:
+            verdict = "meets"
+        rows.append(row + [verdict])
+    return _table(header, rows, "data")
 
 
 def _plan_page(folder: Path) -> Page:
+    """A plan folder: what was planned, the plan against the scenario's own roster (the table
+    the terminal prints), the roster, the plan's charts (drawn once, by ``cssim plan``), and
+    the verification by interval. Rates in %, money in CNY."""
+    from cssim.plan.tables import COMPARISON_HEAD, attainment, comparison, forecast_lines
+
     plan: dict = {}
     if (folder / "plan.yaml").is_file():
         from omegaconf import OmegaConf
@@ -345,64 +368,57 @@ def _plan_page(folder: Path) -> Page:
     summary = json.loads((folder / "summary.json").read_text()) if (folder / "summary.json").is_file() else {}
     scenario = summary.get("scenario") or plan.get("name") or folder.parent.name
     page = Page(f"cssim plan: {scenario}", "plan")
-    page.facts = [("Scenario", str(scenario)), *_scenario_facts(plan), ("Folder", str(folder.resolve()))]
+    t = summary.get("target", {})
+    facts = [("Scenario", str(scenario)), *_scenario_facts(plan)]
+    if summary:
+        goal = "cheapest roster meeting every interval's target" if summary.get("objective") == "cost" else "profit-seeking roster"
+        facts.append(("Planned", f"{', '.join(summary.get('pools', []))} on shift templates: the {goal}"))
+        if t:
+            facts.append(("Target per interval", f"lost ≤ {100 * t['max_lost_rate']:g} %" + (f", answered within 3 min ≥ {100 * t['min_rr_3min']:g} %" if t.get("min_rr_3min") is not None else "")))
+        vt = summary.get("verification_test", {})
+        facts.append(("Verification", f"seed {summary.get('seeds', {}).get('verification')}, {summary.get('replications')} replications (fresh customers)"
+                      + (f"; a miss is confirmed by a one-sided {100 * vt['one_sided_level']:g} % test" if vt else "")))
+        facts.append(("Verdict", "holds in every interval" if summary.get("verified") and not summary.get("unreachable") else "does not hold everywhere: see the notes"))
+    facts.append(("Folder", str(folder.resolve())))
+    page.facts = facts
 
-    flat = []
-
-    def walk(prefix: str, v: Any) -> None:
-        if isinstance(v, dict) and {"mean", "ci95"} <= set(v):  # an estimate: one row, with its CI
-            flat.append((prefix, _est(v["mean"], v["ci95"])))
-        elif isinstance(v, dict):
-            for k, x in v.items():
-                walk(f"{prefix}.{k}" if prefix else str(k), x)
-        elif isinstance(v, list) and len(v) > 8:
-            flat.append((prefix, f"{len(v)} values"))
-        else:
-            flat.append((prefix, _num(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else str(v)))
-
-    walk("", summary)
-    if flat:
-        page.sections.append("<h2>Summary</h2>" + _table(["item", "value"], [list(f) for f in flat], "kpi"))
+    if summary.get("plan"):
+        rows = comparison(summary)
+        page.sections.append("<h2>Plan vs the scenario's own roster</h2>" + _table(list(COMPARISON_HEAD), rows, "kpi")
+                             + "<p class='note'>Mean ± 95% CI half-width over the verification's replications; the difference is paired (same customers).</p>")
+        if "intervals" in summary:
+            page.sections.append(f"<p>{html.escape(attainment(summary))}</p>")
+        fc = forecast_lines(summary)
+        if fc:
+            page.sections.append("<h2>Forecast error: what the insurance costs</h2><pre>" + html.escape("\n".join(fc)) + "</pre>")
+        notes = summary.get("messages", [])
+        if notes:
+            page.sections.append("<h2>Notes</h2><ul>" + "".join(f"<li>{html.escape(m)}</li>" for m in notes) + "</ul>")
 
     roster = folder / "roster.csv"
     if roster.is_file():
-        page.sections.append("<h2>Roster (heads per shift template)</h2>" + _frame_table(pd.read_csv(roster)))
-    req_file = folder / "requirements.csv"
-    if req_file.is_file():
-        req = pd.read_csv(req_file)
-        x = _find(req, "start_h", "hour", "interval")
-        need = _find(req, "required", "required_heads", "heads_required", "requirement")
-        have = _find(req, "planned", "planned_heads", "heads_planned", "rostered")
+        r = pd.read_csv(roster)
+        names = {"pool": "pool", "start_h": "start (h)", "end_h": "end (h)", "length_h": "length (h)", "heads": "paid heads",
+                 "working": "working heads (mean)", "cost_cny": "cost (CNY)"}
+        r = r[[c for c in names if c in r.columns]].rename(columns=names) if set(names) & set(r.columns) else r
+        page.sections.append("<h2>Roster (heads per shift template)</h2>" + _frame_table(r))
 
-        def heads(ax) -> None:
-            ax.step(req[x], req[need], where="post", label=f"required ({need})")
-            if have:
-                ax.step(req[x], req[have], where="post", label=f"planned ({have})")
+    charts_dir = folder / "charts"
+    pngs = [charts_dir / n for n in PLAN_CHARTS if (charts_dir / n).is_file()]
+    if pngs:
+        page.sections.append("<h2>Charts</h2>" + "".join(_img(base64.b64encode(p.read_bytes()).decode("ascii"), PLAN_CHARTS[p.name]) for p in pngs))
+        page.charts += len(pngs)
 
-        _by_interval(page, "Requirements by interval", req, x, heads if x and need else None, "heads",
-                     "Required vs planned heads by interval", "Required vs planned heads by interval")
     ver_file = folder / "verification.csv"
     if ver_file.is_file():
         ver = pd.read_csv(ver_file)
-        x = _find(ver, "start_h", "hour", "interval")
-        lost = _find(ver, "lost_rate", "lost_rate_mean")
-        ci = _find(ver, "lost_rate_ci95", "ci95")
-        target = _find(ver, "target", "max_lost_rate")
-
-        def lost_rate(ax) -> None:
-            y = ver[lost] * 100
-            ax.plot(ver[x], y, marker="o", ms=3, label="simulated lost rate")
-            if ci:
-                hw = ver[ci].fillna(0) * 100
-                ax.fill_between(ver[x], y - hw, y + hw, alpha=0.25, label="95% CI")
-            tgt = ver[target] * 100 if target else pd.Series(100 * float(summary.get("max_lost_rate", plan.get("plan", {}).get("max_lost_rate", 0.03))), index=ver.index)
-            ax.plot(ver[x], tgt, color="tab:red", ls="--", label="target")
-
-        _by_interval(page, "Verification by interval", ver, x, lost_rate if x and lost else None, "lost rate (%)",
-                     "Verification: lost rate by interval vs target", "Lost rate by interval vs target (95% CI band)")
-    for png in sorted((folder / "charts").glob("*.png")) if (folder / "charts").is_dir() else []:
-        page.sections.append(_img(base64.b64encode(png.read_bytes()).decode("ascii"), png.stem.replace("_", " ")))
-        page.charts += 1
+        req = pd.read_csv(folder / "requirements.csv") if (folder / "requirements.csv").is_file() else None
+        if {"start_h", "end_h", "lost_rate"} <= set(ver.columns):
+            body = _plan_intervals(ver, req, list(summary.get("pools", [])), t.get("min_rr_3min") is not None)
+        else:
+            body = _frame_table(ver)
+        page.sections.append("<h2>Verification by interval</h2>" + body
+                             + "<p class='note'>The full tables (requirements, correction log) are the CSV files in the folder.</p>")
     return page
 
 
@@ -412,18 +428,20 @@ def _plan_page(folder: Path) -> Page:
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}
+table{border-collapse:collapse;margin:.6em 0;font-size:.92em;max-width:100%}pre{white-space:pre-wrap;font-size:.85em}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}table.facts td{text-align:left}
 .note{color:#555;font-size:.9em}.rec{background:#eef7ee;border-left:4px solid #3a3;padding:.5em .8em}
 figure{margin:1em 0}img.chart{max-width:100%;border:1px solid #eee}figcaption{color:#555;font-size:.9em}
 .broken{color:#b00;font-weight:bold}
 """
 
-# Marks a chart that failed to decode, visibly, and counts those that did (data-charts-loaded).
+# Marks a chart that failed to decode, visibly, and counts those that did (data-charts-loaded);
+# data-overflow-px: how far the page runs past the window's width (0: nothing off the page).
 _JS = """
 window.addEventListener('load',function(){var ok=0;document.querySelectorAll('img.chart').forEach(function(i){
 if(i.complete&&i.naturalWidth>0){ok++}else{var p=document.createElement('p');p.className='broken';
-p.textContent='This chart could not be shown.';i.after(p)}});document.body.setAttribute('data-charts-loaded',String(ok));});
+p.textContent='This chart could not be shown.';i.after(p)}});document.body.setAttribute('data-charts-loaded',String(ok));
+var d=document.documentElement;document.body.setAttribute('data-overflow-px',String(Math.max(0,d.scrollWidth-d.clientWidth)));});
 """
 
 

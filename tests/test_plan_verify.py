@@ -69,7 +69,7 @@ def holds_on_fresh_seeds(plan: cssim.Plan, seed: int, reps: int) -> tuple[np.nda
     [
         ("small_shop_618", ["plan.replications=8", "plan.correction_replications=8"]),
         ("small_shop_618", ["plan.pools=[ft]", "routing.policy=humans_only", "plan.replications=8", "plan.correction_replications=8", "plan.max_iterations=10"]),
-        ("semir_double11_2016", [*SEMIR_CI, "plan.replications=4", "plan.correction_replications=2", "plan.max_iterations=6"]),
+        ("semir_double11_2016", [*SEMIR_CI, "plan.replications=4", "plan.correction_replications=2", "plan.max_replications=8", "plan.max_iterations=6"]),
     ],
     ids=["small_shop_618", "small_shop_618_bot_off", "semir_ci_scale"],
 )

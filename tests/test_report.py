@@ -10,13 +10,11 @@ Chromium is installed (CI installs Debian's).
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -100,40 +98,17 @@ def test_report_of_a_folder_that_is_not_a_result(tmp_path):
     assert p.stderr.startswith("cssim: error: report: ") and len(p.stderr.strip().splitlines()) == 1
 
 
-def make_plan_folder(root: Path) -> Path:
-    """A synthetic ``plans/<scenario>/<time>/`` folder, as ``cssim plan`` writes it."""
-    folder = root / "plans" / "small_shop_618" / "2026-06-01_09-00-00"
-    folder.mkdir(parents=True)
-    (folder / "plan.yaml").write_text("name: small_shop_618_planned\ndescription: planned roster\nhorizon_h: 24.0\n")
-    hours = np.arange(0, 24, 0.25)
-    req = pd.DataFrame({"interval": range(96), "start_h": hours, "required": (3 + 2 * np.sin(hours / 24 * 6.28)).round(), "planned": (4 + 2 * np.sin(hours / 24 * 6.28)).round()})
-    req.to_csv(folder / "requirements.csv", index=False)
-    pd.DataFrame({"pool": ["temps", "temps", "ft"], "start_h": [0, 9, 9], "length_h": [4, 8, 8], "heads": [2, 3, 3], "cost_CNY": [160.0, 480.0, 552.0]}).to_csv(folder / "roster.csv", index=False)
-    lost = 0.02 + 0.01 * np.cos(hours / 24 * 6.28)
-    pd.DataFrame({"interval": range(96), "start_h": hours, "lost_rate": lost, "lost_rate_ci95": lost / 5, "target": 0.03}).to_csv(folder / "verification.csv", index=False)
-    (folder / "summary.json").write_text(json.dumps({"scenario": "small_shop_618", "max_lost_rate": 0.03, "cost_total": {"mean": 1192.0, "ci95": 0.0}, "profit": {"mean": 17000.0, "ci95": 2100.0}}))
-    return folder
-
-
-def test_plan_report_shows_the_roster(tmp_path):
-    folder = make_plan_folder(tmp_path)
-    text = build_report(folder).read_text()
-    _self_contained(text)
-    assert "Roster" in text and "length_h" in text and "small_shop_618" in text
-    assert text.count("<img") == 2  # required vs planned heads; lost rate vs target
-
-
 def chromium() -> str | None:
     return next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
 
 
 @pytest.mark.skipif(chromium() is None, reason="no Chromium binary (CI installs Debian's chromium package)")
-@pytest.mark.parametrize("kind", ["run", "sweep", "plan"])
+@pytest.mark.parametrize("kind", ["run", "sweep"])  # a plan's page: tests/test_plan_report.py
 def test_report_renders_in_headless_chromium(kind, run_folder, sweep_root, tmp_path):
     """The page loads in Chromium without errors; every chart decodes (the page's own check,
     read from the DOM after load) and the screenshot is not blank where the charts are. The
     screenshot is kept beside the report as report.png."""
-    folder = {"run": run_folder, "sweep": sweep_root}.get(kind) or make_plan_folder(tmp_path)
+    folder = {"run": run_folder, "sweep": sweep_root}[kind]
     page = build_report(folder)
     expected = int(re.search(r"data-charts='(\d+)'", page.read_text()).group(1))
     assert expected >= 1

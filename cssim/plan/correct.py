@@ -6,33 +6,32 @@ carried from one interval into the next) is put back by iterative staffing (in t
 Feldman, Mandelbaum, Massey & Whitt 2008, "Staffing of time-varying queues to achieve
 time-stable performance", Management Science 54(2)):
 
-1. Simulate the whole horizon with the current heads per interval (the planned reference pool
-   on shift exactly ``heads[i]`` in interval i, no shrinkage: these are *working* heads), R
-   replications, and read every interval's lost rate (and 3-minute response rate) at once.
-2. Every interval keeps a bracket: the fewest heads seen meeting its target (``good``) and the
-   most heads seen missing it (``bad``). An interval that misses is raised, one that meets is
-   trimmed, each to where the Erlang-A model fitted to the interval's own simulated loss
-   (:meth:`~cssim.plan.requirements.QueueModel.fit_load`) puts the target, kept inside the
-   bracket; when that estimate leaves the bracket, or a run that met lost nothing, bisect
-   instead (a safeguarded secant). An interval is settled when
-   ``good - bad <= max(1, head_tolerance x good)``, or within four such steps when its loss at ``good`` is within sampling noise of the target (the
-   upper end of a normal 95% band reaches it): runs of this size cannot then tell ``good`` from
-   the heads just below.
-3. Stop when every interval is settled (or its target is out of reach: the cap misses), and
-   give each the fewest heads seen meeting its target; or after ``plan.max_iterations`` runs.
-   Whether all of them hold *together* is then checked by the verification.
+1. Simulate the whole horizon twice on the same customers: the planned reference pool on shift
+   exactly ``heads[i]`` in interval i (no shrinkage: these are *working* heads), and one step
+   fewer (``heads[i] - max(1, head_tolerance x heads[i])``) in every interval; read every
+   interval's lost rate (and 3-minute rate) from both at once.
+2. Move a requirement only on a significant difference (:func:`misses`, 99% CIs): up when
+   ``heads`` misses the target beyond its CI, down when one step fewer meets it beyond its CI;
+   otherwise the interval is settled where it is. While an interval still searching (or whose
+   heads just moved) is undecided, both rosters get more replications of the same customers
+   (doubling, :func:`sequential`) up to ``plan.max_replications``; undecided there, it keeps
+   its heads. So the Erlang-A start stands unless the simulation shows it wrong: in the
+   M/M/n+M case the plan is the exact minimum.
+3. A miss is raised to where the simulation's own loss curve (a log-linear secant through the
+   runs) or the Erlang-A fitted to the run (:meth:`~cssim.plan.requirements.QueueModel.fit_load`)
+   puts the target; a trim likewise, or by bisection towards what is known to miss when one
+   step fewer is far below the ceiling. Brackets keep it monotone: never up to heads known to
+   meet beyond noise, never down to heads known to miss beyond noise.
+4. Stop when no interval moves (or after ``plan.max_iterations``). Whether all of them hold
+   *together* is then checked by the verification.
 
 Common random numbers: every iteration simulates the *same* customers (seed ``cfg.seed``,
 replications 0..R-1: arrivals, patience, turns, think times and funnel draws never depend on
-staffing, and neither do reply times: each (customer, turn) has its own draw), so two
-iterations differ only by the heads, and the same seed gives the same iterations and the same
-requirement, bit for bit. The comparison is sharp but not noise-free: after a change earlier in
-the day, later customers find agents free at other moments (who answers, and when, changes),
-and an interval's lost rate at fixed heads moves by about its sampling error when its
-neighbours change. Hence the brackets:
-``bad`` never falls and ``good`` never rises, so the search is monotone and cannot cycle; a
-``good`` is reopened only when a later run misses *beyond its CI* with no fewer heads (a
-neighbour's change, not noise), and a miss within noise at ``good`` or above is not counted.
+staffing, and neither do reply times: each (customer, turn) has its own draw), so two rosters
+differ only by the heads, and the same seed gives the same iterations and the same
+requirement, bit for bit. After a change earlier in the day later customers find agents free
+at other moments, so an interval's loss at fixed heads moves by about its sampling error when
+its neighbours change: that is why a move needs a significant difference.
 
 ``objective=profit`` (:func:`correct_profit`) searches, with the same brackets and common
 random numbers, for the heads where one more head (10% more) no longer pays for itself in the
@@ -75,6 +74,9 @@ class Correction:
     log: pd.DataFrame
     iterations: int
     converged: bool
+    replications: int = 0
+    resolution: np.ndarray | None = None
+    flat: np.ndarray | None = None
 
 
 def targets(cfg: Config, model: QueueModel) -> np.ndarray:
@@ -140,6 +142,45 @@ def _changes(cfg: Config, old: np.ndarray, new: np.ndarray, limit: int = 10) -> 
     return ", ".join(parts) + more
 
 
+#: Two-sided confidence of the correction's decisions: a run moves a requirement only when the
+#: interval's 99% CI lies wholly on one side of the target.
+DECISION_LEVEL = 0.99
+
+
+def misses(cfg: Config, batch: Batch, level: float = DECISION_LEVEL) -> tuple[np.ndarray, np.ndarray]:
+    """Per interval: (misses significantly, meets significantly) at two-sided ``level``: the
+    whole CI of the lost rate above the ceiling (or of the 3-minute rate below the floor), or
+    the whole CI on the right side of every target. Neither: within the resolution of this
+    many replications. An interval with no arrivals is neither."""
+    lost, lost_hw = batch.lost_rate(level)
+    rr, rr_hw = batch.rr_3min(level)
+    lost_hw, rr_hw = np.nan_to_num(lost_hw, nan=np.inf), np.nan_to_num(rr_hw, nan=np.inf)
+    tau = cfg.plan.max_lost_rate
+    with np.errstate(invalid="ignore"):
+        miss = lost - lost_hw > tau
+        meet = lost + lost_hw < tau
+        if cfg.plan.min_rr_3min is not None:
+            miss |= rr + rr_hw < cfg.plan.min_rr_3min
+            meet &= rr - rr_hw > cfg.plan.min_rr_3min
+    return miss & ~np.isnan(lost), meet & ~np.isnan(lost)
+
+
+def sequential(
+    cfg: Config, runner: Runner, specs: list[tuple[str, Config]], seed: int, undecided: Callable[[list[Batch]], np.ndarray],
+    first: int, most: int,
+) -> list[Batch]:
+    """Run the rosters of ``specs`` on replications 0..first-1 of ``seed`` together, then double
+    the replications of all of them while ``undecided(batches)`` flags any interval, up to
+    ``most``. Replication r is the same customers in every roster (common random numbers)."""
+    reps = min(first, most)
+    batches: list[Batch | None] = [None] * len(specs)
+    while True:
+        batches = runner.extend([(label, c, seed, reps, b) for (label, c), b in zip(specs, batches)])
+        if reps >= most or not undecided(batches).any():
+            return batches  # type: ignore[return-value]
+        reps = min(most, 2 * reps)
+
+
 def correct(
     cfg: Config,
     model: QueueModel,
@@ -148,7 +189,8 @@ def correct(
     say: Callable[[str], None] = lambda msg: None,
 ) -> Correction:
     """Simulation-corrected working heads of ``cfg.plan.pools[0]`` per interval, starting
-    from ``start`` (e.g. :func:`~cssim.plan.requirements.starting_requirement`)."""
+    from ``start`` (e.g. :func:`~cssim.plan.requirements.starting_requirement`); see the module
+    docstring for the rule."""
     if cfg.plan.objective == "profit":
         return correct_profit(cfg, model, start, runner, say)
     pl = cfg.plan
@@ -156,79 +198,140 @@ def correct(
     cap = caps(cfg, model, start)
     h = np.where(tgt, np.minimum(np.asarray(start, dtype=np.int64), cap), 0)
     n = model.n_intervals
-    good = np.full(n, np.inf)
-    bad = np.full(n, -1.0)
+    good = np.full(n, np.inf)  # fewest heads seen meeting the target beyond noise
+    bad = np.full(n, -1.0)  # most heads seen missing it beyond noise
     best = np.full(n, np.inf)
     loads = np.full(n, np.nan)
     rows: list[dict] = []
     hist: list[list[tuple[int, float]]] = [[] for _ in range(n)]
     converged = False
     it = 0
-    lost = rr = np.full(n, np.nan)
-    ok = np.ones(n, dtype=bool)
-    nxt = h
+    lost = rr = resolution = np.full(n, np.nan)
+    settled = ~tgt
+    h_prev = np.full(n, -1, dtype=np.int64)
+    reps_used = 0
     for it in range(1, pl.max_iterations + 1):
-        batch: Batch = runner.batch(f"correction {it}", staffed(cfg, h), cfg.seed, correction_replications(cfg))
-        lost, lost_hw = batch.lost_rate()
-        rr, rr_hw = batch.rr_3min()
-        ok = meets(cfg, lost, rr) | ~tgt
-        significant = ~meets(cfg, lost - np.nan_to_num(lost_hw), rr + np.nan_to_num(rr_hw))
-        # Within sampling noise of the target (normal 95% band from the CI's standard error):
-        # a run this size cannot tell the interval's heads from one fewer, so trimming stops.
-        z = 1.96 / stats.t.ppf(0.975, max(1, batch.replications - 1))
-        near = ~meets(cfg, lost + z * np.nan_to_num(lost_hw), rr - z * np.nan_to_num(rr_hw))
+        probe = np.where(tgt, np.maximum(h - np.array([_step(cfg, x) for x in h]), 0), 0)
+        has_probe = tgt & (h > 0)
+        watch = tgt & (~settled | (h != h_prev))
+
+        def undecided(bs: list[Batch]) -> np.ndarray:
+            miss_h, meet_h = misses(cfg, bs[0])
+            miss_p, meet_p = misses(cfg, bs[1])
+            # At h: miss or not beyond noise; if not a miss, one step fewer: meets or not.
+            # Only intervals still searching, or whose heads just moved, ask for more
+            # replications; one settled at unchanged heads is re-read at the replications it gets.
+            return watch & ((~miss_h & ~meet_h) | (~miss_h & has_probe & ~miss_p & ~meet_p))
+
+        a, b = sequential(
+            cfg, runner, [(f"correction {it}", staffed(cfg, h)), (f"correction {it}, one step fewer", staffed(cfg, probe))],
+            cfg.seed, undecided, correction_replications(cfg), pl.max_replications,
+        )
+        reps_used = a.replications
+        lost, lost_hw = a.lost_rate()
+        rr, _ = a.rr_3min()
+        _, resolution = a.lost_rate(DECISION_LEVEL)
+        lost_p, _ = b.lost_rate()
+        miss_h, _ = misses(cfg, a)
+        miss_p, meet_p = misses(cfg, b)
+        meet_p &= has_probe
         best = np.where(tgt & (lost < best), lost, best)
-        nxt, settled = _bracket_step(cfg, model, h, lost, ok, significant, near, tgt, cap, good, bad, loads, hist)
+        best = np.where(tgt & has_probe & (lost_p < best), lost_p, best)
+        nxt = h.copy()
+        settled = ~tgt.copy()
+        for i in np.flatnonzero(tgt):
+            hi = int(h[i])
+            hist[i].append((hi, float(lost[i])))
+            if miss_h[i]:
+                bad[i] = max(bad[i], hi)
+                if hi >= cap[i]:
+                    settled[i] = True  # even the cap misses: unreachable
+                    continue
+                up = _guess(cfg, model, i, hist[i], hi, float(lost[i]), int(cap[i]), loads)
+                if up is None or up <= hi or not lost[i] > pl.max_lost_rate:  # the 3-minute rate misses, or no estimate
+                    up = max(up or 0, int(math.ceil(hi * 1.15)) + 1)
+                if len(hist[i]) >= 2 and hist[i][-2][0] < hi and hist[i][-2][0] <= bad[i]:
+                    up = max(up, (hi + int(good[i])) // 2 if np.isfinite(good[i]) else 2 * hi + 1)  # missed twice running: bisect or double
+                nxt[i] = min(up, int(good[i]) if np.isfinite(good[i]) else int(cap[i]), int(cap[i]))
+                nxt[i] = max(nxt[i], hi + 1)
+            elif meet_p[i]:
+                # One step fewer meets beyond noise: trim, to where the Erlang-A fitted to the
+                # probe's loss puts the target, never to heads seen missing.
+                good[i] = min(good[i], int(probe[i]))
+                down = None
+                if lost_p[i] > 0:
+                    load = model.fit_load(i, int(probe[i]), float(lost_p[i]))
+                    if load is not None:
+                        loads[i] = load
+                        down = model.min_heads(i, pl.max_lost_rate, load, int(cap[i]))[0]
+                    if lost[i] > 0 and lost_p[i] > lost[i] and pl.max_lost_rate > 0:
+                        # The simulation's own curve through h and the probe (same customers),
+                        # linear in log loss: where it reaches the ceiling; the bolder of the two.
+                        slope = (math.log(lost_p[i]) - math.log(lost[i])) / (int(probe[i]) - hi)
+                        sec = int(math.ceil(int(probe[i]) + (math.log(pl.max_lost_rate) - math.log(lost_p[i])) / slope))
+                        down = sec if down is None else min(down, sec)
+                halve = (int(bad[i]) + 1 + int(probe[i])) // 2 if bad[i] >= 0 else int(probe[i]) // 2
+                if down is None or pl.min_rr_3min is not None or not lost_p[i] > pl.max_lost_rate / 3:
+                    # No loss curve to read, or one step fewer is far below the ceiling (the
+                    # bot answers, say): bisect towards what is known to miss (0 if nothing).
+                    down = halve if down is None else min(down, halve)
+                nxt[i] = max(min(down, int(probe[i])), int(bad[i]) + 1, 0)
+            else:
+                # h does not miss beyond noise and one step fewer does not meet beyond noise:
+                # the requirement stays (for the Erlang-A start: the exact value stands).
+                settled[i] = True
+                if miss_p[i]:
+                    bad[i] = max(bad[i], int(probe[i]))
         for i in range(n):
             rows.append(
                 {
-                    "iteration": it, "interval": i, "heads": int(h[i]), "lost_rate": lost[i], "lost_rate_ci95": lost_hw[i],
-                    "rr_3min": rr[i], "meets": bool(ok[i]), "known_good": good[i] if np.isfinite(good[i]) else np.nan,
+                    "iteration": it, "interval": i, "heads": int(h[i]), "replications": a.replications,
+                    "lost_rate": lost[i], "lost_rate_ci95": lost_hw[i], "resolution": resolution[i],
+                    "probe_heads": int(probe[i]), "probe_lost_rate": lost_p[i], "rr_3min": rr[i],
+                    "misses": bool(miss_h[i]), "probe_meets": bool(meet_p[i]),
+                    "known_good": good[i] if np.isfinite(good[i]) else np.nan,
                     "known_bad": bad[i] if bad[i] >= 0 else np.nan, "settled": bool(settled[i]), "fitted_load": loads[i],
                     "next_heads": int(nxt[i]),
                 }
             )
-        miss = np.flatnonzero(~ok)
-        worst = max(miss, key=lambda i: lost[i], default=None)
+        moving = np.flatnonzero(nxt != h)
         say(
-            f"plan: correction iteration {it}/{pl.max_iterations}: {miss.size} of {int(tgt.sum())} intervals miss"
-            + (f" (worst {_fmt_interval(cfg, worst)}: lost {100 * lost[worst]:.1f}% with {h[worst]:,} heads)" if worst is not None else "")
-            + f"; {h.sum():,} head-intervals"
+            f"plan: correction iteration {it}/{pl.max_iterations} ({a.replications} replications): {int(miss_h[tgt].sum())} of {int(tgt.sum())} intervals miss "
+            f"beyond noise, {int(meet_p[tgt].sum())} meet with a step fewer; {int(settled[tgt].sum())} settled; {h.sum():,} head-intervals"
         )
-        if np.array_equal(nxt, h) or settled[tgt].all():
-            # Every bracket closed: each interval gets the fewest heads seen meeting its target
-            # (the joint check of all of them together is the verification's job).
-            converged = bool(settled[tgt].all()) or bool(ok.all())
-            h = nxt
+        if moving.size == 0:
+            converged = bool(settled.all())
             break
         say(f"plan:   next heads: {_changes(cfg, h, nxt)}")
-        h = nxt
-    else:
-        # Out of iterations: keep what met, and the next try for what never did.
-        h = np.where(np.isfinite(good), good, nxt).astype(np.int64)
-    # Out of reach: a run with the cap itself missed, and no run ever met the target.
-    reachable = ~(tgt & (bad >= cap) & ~(best <= pl.max_lost_rate))
+        h_prev, h = h, nxt
+    # Out of reach: the cap itself missed beyond noise.
+    reachable = ~(tgt & (bad >= cap))
     return Correction(
         required=np.asarray(h, dtype=np.int64),
         reachable=reachable,
-        met=ok,
+        met=~miss_h | ~tgt,
         lost_rate=lost,
         rr_3min=rr,
         best_lost_rate=np.where(np.isfinite(best), best, np.nan),
         log=pd.DataFrame(rows),
         iterations=it,
         converged=converged,
+        replications=reps_used,
+        resolution=resolution,
     )
 
 
 def _guess(cfg: Config, model: QueueModel, i: int, hist: list[tuple[int, float]], heads: int, lost: float, cap: int, loads: np.ndarray) -> int | None:
     """Where interval i's lost rate crosses the ceiling, estimated from what the runs saw.
 
-    With runs on both sides of the ceiling (or two on one side), the lost rate is
-    interpolated (extrapolated) linearly in log between the nearest two: a secant step on
-    the simulation's own curve. With one informative run, the Erlang-A fitted to it is
-    used (:meth:`~cssim.plan.requirements.QueueModel.fit_load`). None when no run saw a loss."""
+    With runs on both sides of the ceiling (or two above it), the lost rate is interpolated
+    (extrapolated) linearly in log between the nearest two: a secant step on the simulation's
+    own curve. Otherwise the Erlang-A fitted to this run
+    (:meth:`~cssim.plan.requirements.QueueModel.fit_load`). None when no run saw a loss.
+    A ceiling of 0 is out of every finite staffing's reach in the model: the cap."""
     tau = cfg.plan.max_lost_rate
+    if not tau > 0:
+        return cap
     seen: dict[int, float] = {}
     for hh, ll in hist:
         if ll > 0 and np.isfinite(ll):
@@ -240,8 +343,6 @@ def _guess(cfg: Config, model: QueueModel, i: int, hist: list[tuple[int, float]]
         pair = (over[-1], under[0])
     elif len(over) >= 2 and not under:
         pair = (over[-2], over[-1])
-    elif len(under) >= 2 and not over:
-        pair = (under[0], under[1])
     if pair is not None:
         (h1, l1), (h2, l2) = pair
         slope = (math.log(l2) - math.log(l1)) / (h2 - h1)
@@ -254,56 +355,6 @@ def _guess(cfg: Config, model: QueueModel, i: int, hist: list[tuple[int, float]]
         return None
     loads[i] = load
     return model.min_heads(i, tau, load, cap)[0]
-
-
-def _bracket_step(cfg, model, h, lost, ok, significant, near, tgt, cap, good, bad, loads, hist) -> np.ndarray:
-    """Update the brackets with this run and propose the next heads (module docstring)."""
-    nxt = h.copy()
-    settled = np.zeros(h.size, dtype=bool)
-    for i in np.flatnonzero(tgt):
-        hi = int(h[i])
-        hist[i].append((hi, float(lost[i])))
-        if ok[i]:
-            good[i] = min(good[i], hi)
-        elif good[i] <= hi and not significant[i]:
-            ok[i] = True  # met before with no more heads; this miss is within sampling noise
-        else:
-            bad[i] = max(bad[i], hi)
-            if good[i] <= hi:  # met before, misses now beyond noise: a neighbour changed; reopen
-                good[i] = np.inf
-        g, b = good[i], bad[i]
-        if np.isfinite(g) and (g - b <= _step(cfg, g) or (ok[i] and hi == g and near[i] and g - b <= 4 * _step(cfg, g))):
-            # Bracket closed, or nearly (four steps) with the loss at ``good`` within noise of
-            # the target: runs this size could not tell ``good`` from the heads just below.
-            nxt[i] = int(g)
-            settled[i] = True
-            continue
-        if not ok[i] and hi >= cap[i]:
-            settled[i] = True  # unreachable: even the cap misses
-            continue
-        lost_ok = not lost[i] > cfg.plan.max_lost_rate
-        guess = _guess(cfg, model, i, hist[i], hi, float(lost[i]), int(cap[i]), loads)
-        if not ok[i]:
-            if guess is None or guess <= hi or lost_ok:  # the 3-minute rate misses, or no usable estimate
-                guess = max(guess or 0, int(math.ceil(hi * 1.15)) + 1)
-            if np.isfinite(g) and guess >= g:
-                guess = (hi + int(g)) // 2  # the estimate leaves the bracket: bisect it instead
-            if len(hist[i]) >= 2 and hist[i][-2][1] > cfg.plan.max_lost_rate:
-                # Missed twice running: the estimate is too timid here; bisect the bracket (or
-                # double when nothing has met yet), as a safeguarded secant does.
-                guess = max(guess, (int(b) + int(g)) // 2 if np.isfinite(g) else 2 * hi + 1)
-            n_ = max(guess, int(b) + _step(cfg, b))
-            if np.isfinite(g):
-                n_ = min(n_, int(g) - 1)
-            nxt[i] = min(n_, int(cap[i]))
-        else:
-            if guess is None or not lost[i] > 0:
-                # No loss here: far from the boundary (e.g. a bot answers first), and a curve
-                # through earlier misses says nothing about where it is. Try the floor (no
-                # heads, or one more than known to miss); once a miss is known, halve.
-                guess = int(b) + 1 if b < 0 else (int(b) + 1 + hi) // 2
-            nxt[i] = max(min(guess, int(g) - _step(cfg, g)), int(b) + 1, 0)
-    return nxt, settled
 
 
 #: The profit search compares heads h with h + max(1, PROFIT_PROBE x h) in every interval.
@@ -321,9 +372,16 @@ def correct_profit(
     than the gross profit they bring (module docstring). Each iteration runs two rosters on
     the same seed: heads ``h`` and ``h + d`` (``d = max(1, 10% of h)``) in every interval; an
     interval's marginal profit is ``margin x (GMV(h + d) - GMV(h)) - d x cost`` for the
-    inquiries arriving in it (paired over replications, so the customers are the same). Where it
-    is positive beyond its 95% CI the optimum lies above ``h`` (``bad``), otherwise at or below
-    (``good``): heads must show that they pay, so noise errs towards fewer heads; the
+    inquiries arriving in it (paired over replications, so the customers are the same);
+    replications are added (doubling) until every interval's marginal profit is positive or
+    negative beyond its 99% CI, or ``plan.max_replications`` is reached: an interval still
+    undecided there is *flat within noise* (reported), and the cheaper side is kept. Where it
+    is positive beyond its 99% CI the optimum lies above ``h`` (``bad``), otherwise at or below
+    (``good``): heads must show that they pay. The first heads where 10% more do not pay are
+    the *reference*; below it, fewer heads are compared with the reference itself (not with 10%
+    more), so the search returns the cheapest heads whose profit is not below the reference's
+    beyond noise -- the cheapest on the flat -- and no chain of steps, each within noise, can
+    walk off it. Above the reference, the
     next ``h`` is the secant root of the marginal profit through the last two runs, kept in the
     bracket (without one: double, halve, bisect), until ``good - bad <= max(d, head_tolerance x
     good)``. Adding heads everywhere at once also
@@ -346,15 +404,33 @@ def correct_profit(
     it = 0
     lost = rr = np.full(n, np.nan)
     settled = ~tgt
+    reps_seen = 0
+    top = np.full(n, -1, dtype=np.int64)  # the fewest heads seen where 10% more do not pay: the reference
     for it in range(1, pl.max_iterations + 1):
-        d = np.where(tgt, np.minimum(np.maximum(1, np.ceil(PROFIT_PROBE * h)).astype(np.int64), cap - h), 0)
-        a, b = runner.batches(
-            [(f"profit search {it}", staffed(cfg, h), cfg.seed, reps), (f"profit search {it}, +10% heads", staffed(cfg, h + d), cfg.seed, reps)]
+        step10 = np.maximum(1, np.ceil(PROFIT_PROBE * h)).astype(np.int64)
+        # Below the reference, the probe *is* the reference: fewer heads are judged against it
+        # directly, so no chain of steps each within noise can walk off the flat.
+        d = np.where(tgt, np.where((top >= 0) & (h < top), top - h, np.minimum(step10, cap - h)), 0)
+
+        def gains(bs: list[Batch]) -> np.ndarray:
+            return margin * (bs[1].gmv - bs[0].gmv) - d * head_cost  # CNY per replication and interval
+
+        def undecided(bs: list[Batch]) -> np.ndarray:
+            g = gains(bs)
+            return tgt & (d > 0) & ~(np.abs(g.mean(axis=0)) > np.nan_to_num(_t_halfwidth(g, DECISION_LEVEL), nan=np.inf))
+
+        # Replications are added (doubling, common random numbers) until every interval's
+        # marginal profit is positive or negative beyond its 99% CI, or plan.max_replications.
+        a, b = sequential(
+            cfg, runner, [(f"profit search {it}", staffed(cfg, h)), (f"profit search {it}, +10% heads", staffed(cfg, h + d))],
+            cfg.seed, undecided, reps, pl.max_replications,
         )
         lost, _ = a.lost_rate()
         rr, _ = a.rr_3min()
-        gain_k = margin * (b.gmv - a.gmv) - d * head_cost  # CNY per replication and interval
-        gain, gain_hw = gain_k.mean(axis=0), _t_halfwidth(gain_k)
+        reps_seen = a.replications
+        gain_k = gains([a, b])
+        gain, gain_hw = gain_k.mean(axis=0), _t_halfwidth(gain_k, DECISION_LEVEL)
+        flat = tgt & (d > 0) & ~(np.abs(gain) > np.nan_to_num(gain_hw, nan=np.inf))
         nxt = h.copy()
         for i in np.flatnonzero(tgt):
             hi = int(h[i])
@@ -363,14 +439,20 @@ def correct_profit(
             # More heads pay only if their marginal profit is positive beyond its 95% CI:
             # per-interval profit is noisy next to a few heads' cost, and a noisy "pays" would
             # ratchet heads up; heads have to earn their place.
+            below = top[i] >= 0 and hi < top[i]
             if d[i] == 0 or not gain[i] - np.nan_to_num(gain_hw[i], nan=np.inf) > 0:
                 good[i] = min(good[i], hi)  # more heads do not (demonstrably) pay, or the cap is reached
+                if not below and top[i] < 0:
+                    top[i] = hi
             else:
                 bad[i] = max(bad[i], hi)
             g, lo = good[i], bad[i]
-            if np.isfinite(g) and (g - lo <= max(int(d[i]), _step(cfg, g)) or d[i] == 0 and gain[i] > 0):
+            if np.isfinite(g) and (g - lo <= max(int(np.ceil(PROFIT_PROBE * g)), _step(cfg, g)) or d[i] == 0 and gain[i] > 0):
                 settled[i] = True
                 nxt[i] = int(g)
+                continue
+            if top[i] >= 0:  # bracketed below the reference: bisect
+                nxt[i] = max(int(lo) + 1, (int(g) + int(lo)) // 2 if lo >= 0 else int(g) // 2)
                 continue
             # The next heads: the secant root of the marginal profit through the last two runs
             # (it falls as heads are added), kept inside the bracket and within 4x of now;
@@ -388,16 +470,16 @@ def correct_profit(
         for i in range(n):
             rows.append(
                 {
-                    "iteration": it, "interval": i, "heads": int(h[i]), "probe_heads": int(h[i] + d[i]),
-                    "lost_rate": lost[i], "rr_3min": rr[i], "marginal_profit_cny": gain[i], "marginal_profit_ci95": gain_hw[i],
+                    "iteration": it, "interval": i, "heads": int(h[i]), "probe_heads": int(h[i] + d[i]), "reference_heads": int(top[i]),
+                    "lost_rate": lost[i], "rr_3min": rr[i], "marginal_profit_cny": gain[i], "marginal_profit_ci99": gain_hw[i],
                     "known_good": good[i] if np.isfinite(good[i]) else np.nan, "known_bad": bad[i] if bad[i] >= 0 else np.nan,
-                    "settled": bool(settled[i]), "next_heads": int(nxt[i]),
+                    "settled": bool(settled[i]), "next_heads": int(nxt[i]), "replications": a.replications, "flat": bool(flat[i]),
                 }
             )
         pays = np.flatnonzero(tgt & (gain - np.nan_to_num(gain_hw, nan=np.inf) > 0) & (d > 0))
         say(
-            f"plan: profit search iteration {it}/{pl.max_iterations}: 10% more heads pay (beyond their CI) in {pays.size} of {int(tgt.sum())} intervals; "
-            f"{int(settled[tgt].sum())} settled; {h.sum():,} head-intervals"
+            f"plan: profit search iteration {it}/{pl.max_iterations} ({a.replications} replications): 10% more heads pay (beyond their 99% CI) in {pays.size} "
+            f"of {int(tgt.sum())} intervals, flat within noise in {int(flat.sum())}; {int(settled[tgt].sum())} settled; {h.sum():,} head-intervals"
         )
         if settled[tgt].all() or np.array_equal(nxt, h):
             converged = bool(settled[tgt].all())
@@ -407,7 +489,15 @@ def correct_profit(
         h = nxt
     else:
         h = np.where(np.isfinite(good), good, h).astype(np.int64)
+    # Flat within noise: the last look at an interval's final heads could not tell whether 10%
+    # more pay, even at plan.max_replications: the cheaper side was kept.
+    last = {}
+    for r in rows:
+        if r["heads"] == h[r["interval"]]:
+            last[r["interval"]] = r["flat"]
+    flat_final = np.array([bool(last.get(i, False)) for i in range(n)])
     return Correction(
+        flat=flat_final,
         required=np.asarray(h, dtype=np.int64),
         reachable=np.ones(n, dtype=bool),
         met=np.ones(n, dtype=bool),
@@ -417,6 +507,7 @@ def correct_profit(
         log=pd.DataFrame(rows),
         iterations=it,
         converged=converged,
+        replications=reps_seen,
     )
 
 

@@ -12,10 +12,12 @@ Instants are the segments between consecutive interval and template edges (each 
 covers a segment wholly or not at all), so the cover holds at every instant. It is solved to
 proven optimality (zero MIP gap) by HiGHS through :func:`scipy.optimize.milp`.
 
-Shrinkage makes working = paid x (1 - shrinkage), and :mod:`cssim.roster` rounds that per shift
-group; the linear constraint can therefore leave a segment a head short after rounding.
-:func:`plan_roster` reads the working heads back through the roster itself and raises the short
-segments' right-hand sides until the rounded roster covers every requirement.
+Shrinkage makes working = paid x (1 - shrinkage), and :mod:`cssim.roster` rounds that once per
+pool and segment (half up; largest remainder across the shift groups). The cover reads working
+heads through that same rounding (:func:`solve_rounded_cover`), so it neither falls a head short
+nor pays for the head that ``(1 - shrinkage) x paid >= need`` would add where the rounding
+already reaches the need. :func:`plan_roster` then reads the working heads back through the
+roster itself, as a check (a short segment would raise its right-hand side and solve again).
 """
 
 from __future__ import annotations
@@ -82,6 +84,60 @@ def solve_cover(
     return np.round(res.x).astype(np.int64)
 
 
+def solve_rounded_cover(
+    coverage: np.ndarray, need: np.ndarray, cost: np.ndarray, pool_of: np.ndarray, keep: np.ndarray, worth: np.ndarray,
+    time_limit_s: float = 120.0,
+) -> np.ndarray:
+    """Minimum-cost integer x >= 0 such that in every segment s with ``need[s] > 0`` the
+    working heads *as the roster rounds them* reach the need:
+
+        sum over pools p of  worth[p] x round(keep[p] x paid[p, s])  >=  need[s],
+        paid[p, s] = sum of x[t] over pool p's templates t covering s,
+
+    with ``round`` the roster's half-up rounding of a pool's working heads per segment
+    (:mod:`cssim.roster`). Exact as an integer program: an integer w[p, s] <= keep[p] x
+    paid[p, s] + 1/2 is at most that rounding, and the cover asks sum worth[p] w[p, s] >= need.
+    ``pool_of``: each template's pool index (0..P-1); ``keep``, ``worth``: per pool.
+    """
+    coverage = np.asarray(coverage, dtype=float)
+    need = np.asarray(need, dtype=float)
+    k = coverage.shape[1]
+    rows = np.flatnonzero(need > 0)
+    if rows.size == 0:
+        return np.zeros(k, dtype=np.int64)
+    pools = int(np.max(pool_of)) + 1
+    uncovered = rows[coverage[rows].sum(axis=1) <= 0]
+    if uncovered.size:
+        raise ValueError(f"segment {int(uncovered[0])}: needs heads but no shift template covers it")
+    m = rows.size
+    nw = pools * m  # w[p, j] at column k + p m + j
+    a_round = np.zeros((nw, k + nw))
+    a_need = np.zeros((m, k + nw))
+    for p in range(pools):
+        cols = np.flatnonzero(pool_of == p)
+        for j, s in enumerate(rows):
+            r = p * m + j
+            a_round[r, cols] = -keep[p] * coverage[s, cols]
+            a_round[r, k + r] = 1.0
+            a_need[j, k + r] = worth[p]
+    # A template alone never needs more heads than it takes to cover the largest need it covers.
+    ub_x = np.array(
+        [math.ceil(max((need[rows][coverage[rows, t] > 0]).max(initial=0.0) / (keep[pool_of[t]] * worth[pool_of[t]]), 0.0)) + 1 for t in range(k)],
+        dtype=float,
+    )
+    ub_w = np.repeat([math.ceil(need[rows].max() / worth[p]) + 1 for p in range(pools)], m).astype(float)
+    res = milp(
+        c=np.concatenate([np.asarray(cost, dtype=float), np.zeros(nw)]),
+        integrality=np.ones(k + nw),
+        bounds=Bounds(np.zeros(k + nw), np.concatenate([ub_x, ub_w])),
+        constraints=[LinearConstraint(a_round, lb=-np.inf, ub=0.5 + 1e-9), LinearConstraint(a_need, lb=need[rows] - 1e-9, ub=np.inf)],
+        options={"mip_rel_gap": 0.0, "time_limit": time_limit_s},
+    )
+    if res.x is None:
+        raise ValueError(f"shift cover: HiGHS found no solution ({res.message})")
+    return np.round(res.x[:k]).astype(np.int64)
+
+
 @dataclass
 class Roster:
     """A planned roster.
@@ -126,13 +182,15 @@ def plan_roster(cfg: Config, need: np.ndarray, worth: dict[str, float]) -> Roste
     pools = {p: getattr(cfg.staffing, p) for p in pl.pools}
     free = all(pools[p].cost_per_hour == 0 for p in pl.pools)
     cost = np.array([length * (1.0 if free else pools[p].cost_per_hour) for p, _, length in columns])
-    factor = np.array([worth[p] * (1.0 - pools[p].shrinkage) for p, _, _ in columns])
+    pool_of = np.array([pl.pools.index(p) for p, _, _ in columns])
+    keep = np.array([1.0 - pools[p].shrinkage for p in pl.pools])
+    worth_of = np.array([worth[p] for p in pl.pools])
     seg_need = np.asarray(need, dtype=float)[seg_iv]
     rhs = seg_need.copy()
     seg_s = edges * 3600.0
     for rounds in range(1, 51):
         try:
-            x = solve_cover(cov, rhs, cost, factor)
+            x = solve_rounded_cover(cov, rhs, cost, pool_of, keep, worth_of)
         except ValueError as e:
             if "segment" not in str(e):
                 raise

@@ -1,31 +1,30 @@
-"""Replications for the planner: whole-horizon runs, per-interval counts, in parallel processes.
+"""Replications for the planner: whole-horizon runs, per-interval counts, on ``runner.backend``.
 
 Every step of planning reads simulations the same way: R replications of one roster, and per
-planning interval the arrivals, the lost inquiries and the inquiries answered within 3 minutes
-(first reply sent within 180 s of arrival; Taobao's rule, docs/model.md#outputs ``rr_3min``) and the GMV
-their orders paid. One run gives
-every interval at once, so a correction iteration costs R runs whatever the number of intervals.
-Runs go to ``workers`` loky processes (joblib); each is a pure function of (config, seed,
-replication), so the numbers do not depend on the number of workers or on their order.
+planning interval the arrivals, the lost inquiries, the inquiries answered within 3 minutes
+(``rr_3min``'s rule, :func:`cssim.metrics.answered_within`) and the GMV their paid orders
+brought (:func:`cssim.metrics.paid_mask`). One run gives every interval at once, so a
+correction iteration costs R runs whatever the number of intervals. Runs go where every
+command's replications go (:func:`cssim.backends.map_replications`: ``serial``, ``loky`` or
+``ray``); each is a pure function of (config, seed, replication), so the numbers do not depend
+on the backend, the number of workers or their order.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 import numpy as np
 from scipy import stats
 
 from cssim.config import Config, validate
+from cssim.metrics import answered_within, compute, paid_mask
 from cssim.kernel import Simulation
-from cssim.model.records import NO_ORDER, PAID_NOW, UNPAID_NUDGED
-from cssim.metrics import compute
-
-#: First replies sent within this many seconds count towards ``rr_3min``.
-RR_S = 180.0
 
 
 def replicate(cfg: Config, seed: int, replication: int) -> dict:
@@ -38,30 +37,17 @@ def replicate(cfg: Config, seed: int, replication: int) -> dict:
     arr = rec.customers.arrival
     nb = len(iv)
     b = np.minimum((arr // (cfg.interval_min * 60.0)).astype(np.int64), nb - 1)
-    sent = np.asarray(rec.first_sent, dtype=float)
-    started = np.isfinite(np.asarray(rec.first_start, dtype=float))
-    fast = np.bincount(b, weights=started & (sent - arr <= RR_S), minlength=nb).astype(np.int64)
     out = {
         "arrivals": iv["arrivals"].to_numpy(np.int64),
         "lost": iv["lost"].to_numpy(np.int64),
-        "fast": fast,
-        "gmv": np.bincount(b, weights=rec.customers.order_value * _paid(cfg, rec), minlength=nb),
+        "fast": np.bincount(b, weights=answered_within(rec), minlength=nb).astype(np.int64),
+        "gmv": np.bincount(b, weights=rec.customers.order_value * paid_mask(cfg, rec), minlength=nb),
         "metrics": metrics,
         "wall_s": time.perf_counter() - t0,
     }
     for p in ("ft", "temps", "bot"):
         out[f"heads_{p}"] = iv[f"heads_{p}"].to_numpy(float)
     return out
-
-
-def _paid(cfg: Config, rec) -> np.ndarray:
-    """Which customers paid for an order: the same rule as :func:`cssim.metrics.compute`
-    (paid at once, or later with the nudged / un-nudged probability); a test checks that the
-    per-interval GMV adds up to the metric."""
-    order = np.asarray(rec.order, dtype=np.int64)
-    unpaid = (order != NO_ORDER) & (order != PAID_NOW)
-    prob = np.where(order == UNPAID_NUDGED, cfg.nudge.nudged_pay_prob, cfg.nudge.unnudged_pay_prob)
-    return (order == PAID_NOW) | (unpaid & (rec.customers.u_pay_later < prob))
 
 
 def ratio_ci(num: np.ndarray, den: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -104,6 +90,20 @@ class Batch:
     def replications(self) -> int:
         return int(self.arrivals.shape[0])
 
+    def concat(self, more: "Batch") -> "Batch":
+        """This batch followed by ``more`` (later replications of the same roster and seed)."""
+        return Batch(
+            label=self.label,
+            seed=self.seed,
+            arrivals=np.concatenate([self.arrivals, more.arrivals]),
+            lost=np.concatenate([self.lost, more.lost]),
+            fast=np.concatenate([self.fast, more.fast]),
+            gmv=np.concatenate([self.gmv, more.gmv]),
+            heads={p: np.concatenate([self.heads[p], more.heads[p]]) for p in self.heads},
+            metrics=self.metrics + more.metrics,
+            wall_s=self.wall_s + more.wall_s,
+        )
+
     def lost_rate(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Per interval: lost / arrivals pooled over replications, and its CI half-width."""
         return ratio_ci(self.lost, self.arrivals, level)
@@ -114,77 +114,108 @@ class Batch:
 
 
 class Runner:
-    """Runs batches of replications on ``workers`` processes and says so on stderr.
+    """Runs batches of replications on a :mod:`cssim.backends` backend and says so on stderr.
 
+    ``backend``, ``workers``, ``address``: as ``runner.*`` (:class:`cssim.config.Runner`).
     ``runs`` counts every replication simulated, for the benchmark and the summary."""
 
-    def __init__(self, workers: int = 2, quiet: bool = False, say: Callable[[str], None] | None = None):
-        self.workers = max(1, int(workers))
+    def __init__(
+        self, workers: int | None = None, quiet: bool = False, say: Callable[[str], None] | None = None,
+        backend: str | None = None, address: str | None = None,
+    ):
+        if backend is None:  # Runner(workers=N): N local processes, 1 = in this process
+            backend = "loky" if (workers or 1) > 1 else "serial"
+        self.backend = backend
+        self.workers = int(workers or 0)
+        self.address = address
         self.quiet = quiet
         self.say = say or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.runs = 0
         self.sim_s = 0.0
 
+    @classmethod
+    def for_config(cls, cfg: Config, workers: int | None = None, **kw) -> "Runner":
+        """The runner ``cfg`` asks for: ``runner.backend`` / ``runner.workers`` /
+        ``runner.address``, or with ``workers`` (or ``plan.workers``) set, that many local
+        processes (1: in this process)."""
+        w = workers if workers is not None else cfg.plan.workers
+        if w is not None:
+            return cls(w, **kw)
+        rn = cfg.runner
+        return cls(rn.workers, backend=rn.backend, address=rn.address, **kw)
+
+    def describe(self) -> str:
+        if self.backend == "serial":
+            return "serial (this process)"
+        return f"{self.backend}, {self.workers or 'all'} worker(s)" + (f" at {self.address}" if self.address else "")
+
     def run(self, jobs: Sequence[tuple[str, Config, int, int]]) -> list[dict]:
         """``jobs``: (label, config, seed, replication). Results in the order of ``jobs``."""
+        from cssim.backends import map_replications
+
         for _, cfg, _, _ in jobs:
             validate(cfg)
-        out: list[dict | None] = [None] * len(jobs)
+        if not jobs:
+            return []
+        done = [0]
         t0 = time.perf_counter()
 
         def report(k: int, res: dict) -> None:
             label, _, seed, rep = jobs[k]
-            out[k] = res
+            done[0] += 1
             self.runs += 1
             self.sim_s += res["wall_s"]
             if not self.quiet:
-                done = sum(r is not None for r in out)
                 lost = int(res["lost"].sum())
                 arr = int(res["arrivals"].sum())
                 self.say(
                     f"plan: {label}: replication {rep + 1} (seed {seed}) done in {res['wall_s']:.1f} s, "
-                    f"lost {100 * lost / max(arr, 1):.1f}% of {arr:,}  [{done}/{len(jobs)}, {time.perf_counter() - t0:.0f} s]"
+                    f"lost {100 * lost / max(arr, 1):.1f}% of {arr:,}  [{done[0]}/{len(jobs)}, {time.perf_counter() - t0:.0f} s]"
                 )
 
-        if self.workers == 1 or len(jobs) == 1:
-            for k, (_, cfg, seed, rep) in enumerate(jobs):
-                report(k, replicate(cfg, seed, rep))
-        else:
-            from joblib import Parallel, delayed
-
-            par = Parallel(n_jobs=min(self.workers, len(jobs)), backend="loky", return_as="generator_unordered")
-            for k, res in par(delayed(_indexed)(k, cfg, seed, rep) for k, (_, cfg, seed, rep) in enumerate(jobs)):
-                report(k, res)
-        return out  # type: ignore[return-value]
+        # The backend maps "replications" 0..n-1 of one config; here job k is replication k, and
+        # the config handed over only says where to run (the jobs travel with the function).
+        host = copy.copy(jobs[0][1])
+        host.runner = replace(host.runner, backend=self.backend, workers=self.workers, address=self.address)
+        payload = tuple((cfg, seed, rep) for _, cfg, seed, rep in jobs)
+        return map_replications(host, range(len(jobs)), on_done=report, fn=functools.partial(_job, payload))
 
     def batches(self, specs: Sequence[tuple[str, Config, int, int]]) -> list[Batch]:
-        """Several batches at once (so both workers stay busy): ``specs`` are (label, config,
+        """Several batches at once (so every worker stays busy): ``specs`` are (label, config,
         seed, replications); each batch runs replications 0..R-1 of its seed."""
-        jobs = [(label, cfg, seed, r) for label, cfg, seed, reps in specs for r in range(reps)]
+        return self.extend([(label, cfg, seed, reps, None) for label, cfg, seed, reps in specs])
+
+    def extend(self, specs: Sequence[tuple[str, Config, int, int, "Batch | None"]]) -> list[Batch]:
+        """Grow batches: ``specs`` are (label, config, seed, replications, batch so far or
+        None); each batch comes back with replications 0..R-1 of its seed, the ones it had
+        kept (common random numbers: replication r is the same customers whenever it runs)."""
+        jobs, spans = [], []
+        for label, cfg, seed, reps, have in specs:
+            r0 = 0 if have is None else have.replications
+            spans.append((len(jobs), r0))
+            jobs.extend((label, cfg, seed, r) for r in range(r0, reps))
         res = self.run(jobs)
-        out, k = [], 0
-        for label, _, seed, reps in specs:
-            part = res[k : k + reps]
-            k += reps
-            out.append(
-                Batch(
-                    label=label,
-                    seed=seed,
-                    arrivals=np.stack([r["arrivals"] for r in part]),
-                    lost=np.stack([r["lost"] for r in part]),
-                    fast=np.stack([r["fast"] for r in part]),
-                    gmv=np.stack([r["gmv"] for r in part]),
-                    heads={p: np.stack([r[f"heads_{p}"] for r in part]) for p in ("ft", "temps", "bot")},
-                    metrics=[r["metrics"] for r in part],
-                    wall_s=[r["wall_s"] for r in part],
-                )
+        out = []
+        for (label, _, seed, reps, have), (k, r0) in zip(specs, spans):
+            part = res[k : k + reps - r0]
+            new = Batch(
+                label=label,
+                seed=seed,
+                arrivals=np.stack([r["arrivals"] for r in part]) if part else np.zeros((0, 0), np.int64),
+                lost=np.stack([r["lost"] for r in part]) if part else np.zeros((0, 0), np.int64),
+                fast=np.stack([r["fast"] for r in part]) if part else np.zeros((0, 0), np.int64),
+                gmv=np.stack([r["gmv"] for r in part]) if part else np.zeros((0, 0)),
+                heads={p: np.stack([r[f"heads_{p}"] for r in part]) for p in ("ft", "temps", "bot")} if part else {},
+                metrics=[r["metrics"] for r in part],
+                wall_s=[r["wall_s"] for r in part],
             )
+            out.append(new if have is None else (have if not part else have.concat(new)))
         return out
 
     def batch(self, label: str, cfg: Config, seed: int, reps: int) -> Batch:
         return self.batches([(label, cfg, seed, reps)])[0]
 
 
-def _indexed(k: int, cfg: Config, seed: int, rep: int) -> tuple[int, dict]:
-    return k, replicate(cfg, seed, rep)
-
+def _job(payload: tuple, _host: Config, k: int) -> dict:
+    cfg, seed, rep = payload[k]
+    return replicate(cfg, seed, rep)
