@@ -84,7 +84,7 @@ def serving_reply(rec: Records) -> tuple[np.ndarray, np.ndarray]:
     """Per customer: (when the request was made, when its serving reply was sent): the
     arrival and the first reply, or after a bot hand-over the hand-over and the human's first
     reply (NaN: no serving reply). The one definition ``responded``, ``sl_30s`` and
-    ``rr_3min`` read (MODEL.md Outputs), here and in the planner."""
+    ``rr_3min`` read (docs/model.md#outputs), here and in the planner."""
     handover = np.asarray(rec.handover_t, dtype=float)
     handed = np.isfinite(handover)
     req = np.where(handed, handover, rec.customers.arrival)

@@ -1,6 +1,6 @@
 """The whole planner on time-varying M/M/n+M: the plan is the exact Erlang-A minimum.
 
-Specification (MODEL.md "Planning", Exactness): in the degenerate case (concurrency 1, one turn,
+Specification (docs/planning.md#exactness-and-the-simulations-resolution): in the degenerate case (concurrency 1, one turn,
 exponential reply and patience, no bot, 4-hour stationary intervals, 4-hour templates aligned
 with them) each interval is an Erlang-A queue for all but its first few minutes (the chain
 relaxes at rate ~ mu + theta), so with *default* settings the planned working heads equal the

@@ -5,7 +5,7 @@ replications: verification round k uses seed ``cfg.seed + k``, never the correct
 ``cfg.seed``, so the check is not fitted to the customers the requirement was built on.
 
 Per interval, the lost rate is lost / arrivals pooled over the replications, with the ratio
-estimator's CI (:func:`cssim.plan.replicate.ratio_ci`). The rule (MODEL.md "Planning"):
+estimator's CI (:func:`cssim.plan.replicate.ratio_ci`). The rule (docs/planning.md#the-four-steps):
 
 * an interval whose *point estimate* misses its target (lost rate above the ceiling, or
   3-minute rate below the floor) is a miss to be settled, never a pass;
