@@ -326,17 +326,10 @@ def calibrate(L: LogData, base: Config, interval_min: float = 15.0, min_sample: 
     w_parts = [np.ones(int((lost | waiting).sum())), np.ones(int(known.sum()))]
     for p in HUMANS:
         rows = spread & (L.pool == p)
-        if not rows.any():
-            continue
-        c, w = _wait_posterior(frt[rows], _typing_dist(cal, base, p), _wait_floor(L, np.flatnonzero(rows)))
-        t_parts.append(c.ravel())
-        ev_parts.append(np.zeros(c.size, bool))
-        w_parts.append(w.ravel())
-    t = np.maximum(np.concatenate(t_parts), 1e-3)
-    ev = np.concatenate(ev_parts)
-    wt = np.concatenate(w_parts)
-    keep = wt > 1e-4  # posterior crumbs carry nothing (and upset lifelines' variance)
-    t, ev, wt = t[keep], ev[keep], wt[keep]
+        if rows.any():
+            _add_censored(t_parts, ev_parts, w_parts,
+                          *_wait_posterior(frt[rows], _typing_dist(cal, base, p), _wait_floor(L, np.flatnonzero(rows))))
+    t, ev, wt = _censored_sample(t_parts, ev_parts, w_parts)
     cal.patience_data = (t, ev, wt)
     if ev.sum() >= max(min_sample, 2):
         cal.patience_km = kaplan_meier(t, ev, wt)
@@ -497,6 +490,22 @@ def _wait_posterior(u: np.ndarray, typing, floor: np.ndarray | None = None, grid
     return floor[:, None] + w[None, :], post
 
 
+def _add_censored(t_parts: list, ev_parts: list, w_parts: list, waits: np.ndarray, weights: np.ndarray) -> None:
+    """Append answered customers' candidate waits (censored) with their posterior weights."""
+    t_parts.append(waits.ravel())
+    ev_parts.append(np.zeros(waits.size, bool))
+    w_parts.append(weights.ravel())
+
+
+def _censored_sample(t_parts: list, ev_parts: list, w_parts: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The weighted censored sample (durations s, events, weights) for the survival fits."""
+    t = np.maximum(np.concatenate(t_parts), 1e-3)
+    ev = np.concatenate(ev_parts)
+    wt = np.concatenate(w_parts)
+    keep = wt > 1e-4  # posterior crumbs carry nothing (and upset lifelines' variance)
+    return t[keep], ev[keep], wt[keep]
+
+
 def _fit_handover_patience(L: LogData, base: Config, cfg: Config, cal: Calibration, est: list, notes: list, min_sample: int) -> None:
     """``customers.handover_patience`` from the hand-over rows, censored like the first-reply
     patience: a customer who left after the hand-over is an event at ``left - handover``; one a
@@ -516,17 +525,9 @@ def _fit_handover_patience(L: LogData, base: Config, cfg: Config, cal: Calibrati
     u = L.human_reply - L.handover
     for p in HUMANS:
         rows = served & (L.agent_pool == p)
-        if not rows.any():
-            continue
-        c, w = _wait_posterior(u[rows], _typing_dist(cal, base, p))
-        t_parts.append(c.ravel())
-        ev_parts.append(np.zeros(c.size, bool))
-        w_parts.append(w.ravel())
-    t = np.maximum(np.concatenate(t_parts), 1e-3)
-    ev = np.concatenate(ev_parts)
-    wt = np.concatenate(w_parts)
-    keep = wt > 1e-4
-    t, ev, wt = t[keep], ev[keep], wt[keep]
+        if rows.any():
+            _add_censored(t_parts, ev_parts, w_parts, *_wait_posterior(u[rows], _typing_dist(cal, base, p)))
+    t, ev, wt = _censored_sample(t_parts, ev_parts, w_parts)
     if ev.sum() < max(min_sample, 2):
         notes.append(f"customers.handover_patience kept from the base: {int(left.sum())} customers left after a hand-over (< {min_sample})")
         return
