@@ -77,6 +77,7 @@ class Correction:
     replications: int = 0
     resolution: np.ndarray | None = None
     flat: np.ndarray | None = None
+    day_log: pd.DataFrame | None = None
 
 
 def targets(cfg: Config, model: QueueModel) -> np.ndarray:
@@ -489,6 +490,8 @@ def correct_profit(
         h = nxt
     else:
         h = np.where(np.isfinite(good), good, h).astype(np.int64)
+    ref_heads = np.where(tgt & (top >= 0), np.maximum(top, h), h).astype(np.int64)
+    h, day_rows = day_check(cfg, runner, h, ref_heads, cap, tgt, head_cost, margin, reps, say)
     # Flat within noise: the last look at an interval's final heads could not tell whether 10%
     # more pay, even at plan.max_replications: the cheaper side was kept.
     last = {}
@@ -496,7 +499,9 @@ def correct_profit(
         if r["heads"] == h[r["interval"]]:
             last[r["interval"]] = r["flat"]
     flat_final = np.array([bool(last.get(i, False)) for i in range(n)])
+    log = pd.DataFrame(rows)
     return Correction(
+        day_log=pd.DataFrame(day_rows),
         flat=flat_final,
         required=np.asarray(h, dtype=np.int64),
         reachable=np.ones(n, dtype=bool),
@@ -504,11 +509,102 @@ def correct_profit(
         lost_rate=lost,
         rr_3min=rr,
         best_lost_rate=np.full(n, np.nan),
-        log=pd.DataFrame(rows),
+        log=log,
         iterations=it,
         converged=converged,
         replications=reps_seen,
     )
+
+
+#: How many times the day-level check halves the gap between the per-interval answer and the
+#: reference (the cheapest point it can return is then within 1/2^k of that gap), and how many
+#: 10% steps it may take above the reference.
+DAY_BISECTIONS = 3
+DAY_STEPS_UP = 4
+
+
+def day_check(
+    cfg: Config, runner: Runner, h: np.ndarray, ref: np.ndarray, cap: np.ndarray, tgt: np.ndarray,
+    head_cost: np.ndarray, margin: float, first: int, say: Callable[[str], None] = lambda msg: None,
+) -> tuple[np.ndarray, list[dict]]:
+    """The profit search's whole-day test (docs/planning.md#the-profit-objective).
+
+    Per interval, a few heads' marginal profit is small next to its sampling error, so an
+    interval is often *flat within noise* and keeps the cheaper heads; over a whole day those
+    small shortfalls add up to a loss no single interval could show. This check judges the day:
+
+    1. **Up.** The reference ``ref`` (per interval, the fewest heads where 10% more did not pay)
+       is compared with 10% more heads in every interval, paired over replications of the same
+       customers; while the day's profit of the richer roster is higher beyond its 99% CI, the
+       reference moves up (at most ``DAY_STEPS_UP`` times).
+    2. **Down.** ``h`` (the per-interval answer, ``h <= ref``) is compared with the reference.
+       If the day's profit of ``h`` is lower beyond its 99% CI, ``h`` is off the flat: the
+       fraction of the gap ``ref - h`` given back is bisected (``DAY_BISECTIONS`` times), and
+       the cheapest point tested that is not below the reference beyond noise is returned.
+
+    Each comparison adds replications (doubling, from ``first``) until its 99% CI excludes 0 or
+    ``plan.max_replications`` is reached: undecided there, the day is flat within noise and the
+    cheaper roster stands. The day's profit difference is ``margin x GMV`` less the extra
+    working heads' paid cost, summed over the target intervals, the rule each interval uses.
+    Returns the chosen heads and a log row per comparison."""
+    pl = cfg.plan
+    rows: list[dict] = []
+
+    def compare(label: str, lo: np.ndarray, hi: np.ndarray, lo_batch: Batch | None, hi_batch: Batch | None) -> tuple[float, float, Batch, Batch]:
+        """Day profit of ``hi`` minus ``lo`` (CNY), its 99% CI half-width, and both batches."""
+        extra = float(((hi - lo) * head_cost)[tgt].sum())
+        reps = min(first, pl.max_replications)
+        while True:
+            lo_batch, hi_batch = runner.extend(
+                [(f"{label}: fewer heads", staffed(cfg, lo), cfg.seed, reps, lo_batch), (f"{label}: more heads", staffed(cfg, hi), cfg.seed, reps, hi_batch)]
+            )
+            g = margin * (hi_batch.gmv[:reps] - lo_batch.gmv[:reps])[:, tgt].sum(axis=1) - extra
+            mean = float(g.mean())
+            hw = float(_t_halfwidth(g[:, None], DECISION_LEVEL)[0])
+            rows.append(
+                {
+                    "comparison": label, "replications": reps, "fewer_heads": int(lo[tgt].sum()), "more_heads": int(hi[tgt].sum()),
+                    "extra_cost_cny": extra, "profit_difference_cny": mean, "ci99_cny": hw,
+                }
+            )
+            if reps >= pl.max_replications or abs(mean) > np.nan_to_num(hw, nan=np.inf):
+                return mean, hw, lo_batch, hi_batch
+            reps = min(pl.max_replications, 2 * reps)
+
+    def pays(mean: float, hw: float) -> bool:
+        return bool(mean - np.nan_to_num(hw, nan=np.inf) > 0)
+
+    ref = np.where(tgt, np.minimum(np.maximum(ref, h), cap), h).astype(np.int64)
+    ref_batch: Batch | None = None
+    for k in range(1, DAY_STEPS_UP + 1):
+        up = np.where(tgt, np.minimum(cap, ref + np.maximum(1, np.ceil(PROFIT_PROBE * ref)).astype(np.int64)), ref)
+        if np.array_equal(up, ref):
+            break
+        mean, hw, ref_batch, up_batch = compare(f"day check: reference +10% ({k})", ref, up, ref_batch, None)
+        say(f"plan: profit day check: 10% more heads than the reference earn {mean:+,.0f} +- {hw:,.0f} CNY a day (99% CI, {rows[-1]['replications']} replications)")
+        if not pays(mean, hw):
+            break
+        ref, ref_batch = up, up_batch
+    if np.array_equal(ref, h):
+        return h, rows
+    gap = ref - h
+    lo_f, hi_f = 0.0, 1.0
+    f = 0.0
+    for _ in range(DAY_BISECTIONS + 1):
+        cand = h + np.ceil(f * gap).astype(np.int64)
+        mean, hw, _, ref_batch = compare(f"day check: {100 * f:g}% of the way to the reference", cand, ref, None, ref_batch)
+        say(
+            f"plan: profit day check: {int(cand[tgt].sum()):,} head-intervals vs the reference's {int(ref[tgt].sum()):,}: the reference earns {mean:+,.0f} +- {hw:,.0f} CNY a day "
+            f"(99% CI, {rows[-1]['replications']} replications) -> {'below the flat' if pays(mean, hw) else 'on the flat'}"
+        )
+        if pays(mean, hw):
+            lo_f = f
+        else:
+            hi_f = f
+            if f == 0.0:
+                break
+        f = (lo_f + hi_f) / 2
+    return h + np.ceil(hi_f * gap).astype(np.int64), rows
 
 
 def _secant_root(hist: list[tuple[int, float]]) -> int | None:

@@ -158,6 +158,13 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
             f"profit surface flat within noise in {k} of {int(tgt.sum())} intervals: 10% more heads neither paid nor lost beyond their 99% CI "
             f"at {corr.replications} replications (plan.max_replications={pl.max_replications}); the cheaper heads were kept there"
         )
+    if pl.objective == "profit" and corr.day_log is not None and len(corr.day_log):
+        last = corr.day_log.iloc[-1]
+        messages.append(
+            f"profit day check: {len(corr.day_log)} whole-day comparison(s) against the reference roster (99% CI, common random numbers); "
+            f"the last: {int(last['fewer_heads']):,} vs {int(last['more_heads']):,} head-intervals, the richer earns {last['profit_difference_cny']:+,.0f} +- {last['ci99_cny']:,.0f} CNY a day; "
+            f"{int(corr.required[tgt].sum()):,} head-intervals kept"
+        )
     if not corr.converged:
         messages.append(f"correction did not settle within plan.max_iterations={pl.max_iterations}; requirement is the last estimate")
 
@@ -210,6 +217,13 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
     timings["own_roster"] = time.perf_counter() - t
     runs["own_roster"] = vb.replications
 
+    if pl.objective == "profit":
+        d_mean, d_hw, _ = mean_ci((x["profit"] - y["profit"] for x, y in zip(vb.metrics, ob.metrics)), DECISION_LEVEL)
+        if d_mean + np.nan_to_num(d_hw, nan=0.0) < 0:
+            messages.append(
+                f"the scenario's own roster earns more than the plan on the verification days beyond the 99% CI: "
+                f"plan minus own {d_mean:+,.0f} +- {d_hw:,.0f} CNY ({vb.replications} paired replications)"
+            )
     # Unreachable targets: the cap missed, in the correction or in verification.
     # Unreachable: the cap missed beyond noise (correction or verification), or no staffing
     # reaches the target in the model and the simulation never met it beyond noise.
@@ -306,6 +320,7 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
             "flat_intervals": [int(i) for i in np.flatnonzero(corr.flat & tgt)] if corr.flat is not None else [],
             "iterations": corr.iterations, "converged": corr.converged, "replications": corr.replications,
             "decision_level": DECISION_LEVEL,
+            "day_check": corr.day_log.to_dict("records") if corr.day_log is not None else [],
             "resolution_max": float(np.nanmax(np.where(tgt, corr.resolution, np.nan))) if corr.resolution is not None and tgt.any() else None,
         },
         "verification_test": {"one_sided_level": ALPHA, "replications": vb.replications, "max_replications": pl.max_replications},
@@ -317,7 +332,7 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
         "messages": messages,
     }
     for m in messages:
-        if not m.startswith(("target lost", "profit surface flat")):
+        if not m.startswith(("target lost", "profit surface flat", "profit day check")):
             emit("plan: warning: " + m)
     return Plan(cfg.name, planned, req, roster.table.copy(), ver, summary, corr.log, messages)
 
