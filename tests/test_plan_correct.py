@@ -99,3 +99,49 @@ def test_profit_objective_plans_the_exact_profit_optimal_heads():
     # Here profit asks for more agents than the 3% loss target would.
     exact_3pct = np.array([exact_minimum(r, 0.03) for r in RATES])
     assert (planned >= exact_3pct).all() and (planned > exact_3pct).any()
+
+
+def _exact_day_profit(heads) -> float:
+    """Exact expected profit of a day of the profit-exact stepped M/M/n+M (see the test above)."""
+    return sum(100.0 * r * 240 * (1 - erlang_a(r / 60, 1 / 60, 1 / 120, int(n)).p_abandon) - 120.0 * int(n) for r, n in zip(RATES, heads))
+
+
+def test_profit_day_check_gives_back_heads_a_whole_day_misses_and_keeps_a_flat_answer():
+    """The profit search's whole-day check (cssim.plan.correct.day_check) on the profit-exact
+    stepped M/M/n+M, against exact Erlang-A day profits.
+
+    Planted shortfall: per-interval answers at 60% of the exact profit-optimal heads, with the
+    optimum as reference. The day's exact profit is thousands of CNY short, far beyond the 99%
+    CI of a day's paired difference at 12 replications, so the check must give heads back
+    (were it a no-op, this fails), and the heads it returns must be within noise of the
+    reference: a returned point whose exact shortfall exceeded twice the CI half-width would
+    have been seen below the flat with probability > 99%.
+    Flat: per-interval answers at the optimum, reference one head above: the exact difference
+    is a few CNY, so the cheaper answer stands, and 10% more than the optimum does not pay."""
+    from cssim.plan.correct import caps, day_check, targets, working_head_cost
+
+    cfg = stepped_erlang_a(
+        extra=[
+            *THEORY, "plan.max_replications=12", "plan.objective=profit", "customers.presale_share=1", "funnel.order_prob=1", "funnel.pay_now_prob=1",
+            "funnel.order_value={dist: constant, mean: 100}", "funnel.delay_effect.kind=none", "economics.gross_margin=1",
+        ]
+    )
+    model = queue_model(cfg)
+    tgt = targets(cfg, model)
+    best = np.array([exact_profit_heads(r, 100.0, 120.0) for r in RATES], dtype=np.int64)
+    cap = caps(cfg, model, best)
+    cost = working_head_cost(cfg, model)
+    np.testing.assert_allclose(cost, 120.0)  # 30 CNY/h, no shrinkage, 4-hour intervals: the exact model's cost
+    runner = Runner(workers=1, quiet=True)
+
+    short = np.maximum(1, np.floor(0.6 * best)).astype(np.int64)
+    assert _exact_day_profit(best) - _exact_day_profit(short) > 5_000
+    got, rows = day_check(cfg, runner, short, best, cap, tgt, cost, 1.0, 12)
+    assert (got >= short).all() and (got <= best + np.ceil(0.1 * best) * 4).all()
+    assert got.sum() > short.sum(), "the check kept a day that is short beyond noise"
+    hw = max(r["ci99_cny"] for r in rows)
+    assert _exact_day_profit(best) - _exact_day_profit(got) <= 2 * hw, (got, best, hw)
+
+    got_flat, rows_flat = day_check(cfg, runner, best, best + 1, cap, tgt, cost, 1.0, 12)
+    np.testing.assert_array_equal(got_flat, best)
+    assert abs(_exact_day_profit(best + 1) - _exact_day_profit(best)) < min(r["ci99_cny"] for r in rows_flat)

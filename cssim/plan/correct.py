@@ -358,6 +358,13 @@ def _guess(cfg: Config, model: QueueModel, i: int, hist: list[tuple[int, float]]
     return model.min_heads(i, tau, load, cap)[0]
 
 
+def working_head_cost(cfg: Config, model: QueueModel) -> np.ndarray:
+    """CNY one *working* head of the reference pool costs per interval (paid heads are working
+    heads / (1 - shrinkage))."""
+    ref = getattr(cfg.staffing, cfg.plan.pools[0])
+    return ref.cost_per_hour / 3600.0 / (1.0 - ref.shrinkage) * model.lengths_s
+
+
 #: The profit search compares heads h with h + max(1, PROFIT_PROBE x h) in every interval.
 PROFIT_PROBE = 0.1
 
@@ -393,8 +400,7 @@ def correct_profit(
     cap = caps(cfg, model, start)
     n = model.n_intervals
     h = np.where(tgt, np.minimum(np.asarray(start, dtype=np.int64), cap), 0)
-    ref = getattr(cfg.staffing, pl.pools[0])
-    head_cost = ref.cost_per_hour / 3600.0 / (1.0 - ref.shrinkage) * model.lengths_s  # CNY per working head, per interval
+    head_cost = working_head_cost(cfg, model)
     margin = cfg.economics.gross_margin
     reps = correction_replications(cfg)
     good = np.full(n, np.inf)
