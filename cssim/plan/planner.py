@@ -177,6 +177,7 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
     vb = None
     seed = verification_seed(cfg, 1)
     verified = False
+    stepped = np.zeros(model.n_intervals, dtype=bool)  # intervals given their one step for a miss within noise
     rounds = 0
     for k in range(1, pl.max_iterations + 1):
         rounds = k
@@ -199,16 +200,24 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
             f"{miss.size} miss (confirmed, one-sided {100 * ALPHA:g}% test), {open_.size} miss within noise"
             + ("".join(f"; {_fmt_interval(cfg, i)} lost {100 * table['lost_rate'][i]:.2f}% +- {100 * table['lost_rate_ci95'][i]:.2f}" for i in [*miss, *open_][:5]))
         )
-        if pl.objective == "profit" or (miss.size == 0 and open_.size == 0):
-            # Profit has no per-interval target to hold: its verification only measures.
+        fresh_noise = open_[~stepped[open_]]
+        if pl.objective == "profit" or (miss.size == 0 and fresh_noise.size == 0):
+            # Profit has no per-interval target to hold: its verification only measures. A cost
+            # plan holds once no miss is confirmed and each miss within noise had its step.
             verified = True
             break
-        new = raised_need(cfg, model, need, roster.covered, table, cap)
+        new = raised_need(cfg, model, need, roster.covered, table, cap, stepped)
+        stepped[fresh_noise] = True
         if np.array_equal(new, need) or k == pl.max_iterations:
             break
-        emit(f"plan:   raising {miss.size + open_.size} interval(s) and covering again")
+        emit(
+            f"plan:   raising {miss.size} confirmed miss(es) to their fitted heads and giving {fresh_noise.size} miss(es) within noise "
+            f"their one step ({int(stepped.sum())} so far); covering again"
+        )
         need = new
     assert roster is not None and table is not None and vb is not None
+    if pl.objective == "cost" and not verified and not table["miss_confirmed"].any():
+        verified = True  # the rounds ran out with only misses within noise left: named below
 
     # The scenario's own roster on the final verification's seeds: a paired comparison.
     t = time.perf_counter()
@@ -255,6 +264,15 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
         messages.append(
             f"verification: after {rounds} round(s), {int(table['miss_confirmed'].sum())} interval(s) still miss (confirmed) and "
             f"{int(table['miss_unresolved'].sum())} miss within the resolution of {vb.replications} replications"
+        )
+    elif verified and pl.objective == "cost" and table["miss_unresolved"].any():
+        rows_ = np.flatnonzero(table["miss_unresolved"].to_numpy())
+        messages.append(
+            f"verification: no miss confirmed (one-sided {100 * ALPHA:g}% test); {rows_.size} interval(s) miss by point estimate within the resolution "
+            f"of {vb.replications} replications ({int(stepped[rows_].sum())} of them already given their one step): "
+            + "; ".join(f"{_fmt_interval(cfg, i)} {100 * table['lost_rate'][i]:.2f}% +- {100 * table['lost_rate_ci95'][i]:.2f}" for i in rows_[:8])
+            + (f"; and {rows_.size - 8} more" if rows_.size > 8 else "")
+            + " (more plan.max_replications resolves them)"
         )
 
     planned = copy.deepcopy(roster.config)
@@ -312,6 +330,7 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
             "met_own": int(own_table["meets"][tgt].sum()),
             "miss_confirmed_plan": int(table["miss_confirmed"].sum()),
             "miss_unresolved_plan": int(table["miss_unresolved"].sum()),
+            "stepped_for_noise": [int(i) for i in np.flatnonzero(stepped)],
             "miss_confirmed_own": int(own_table["miss_confirmed"].sum()),
             "worst_plan": {"interval": worst, "lost_rate": float(table["lost_rate"][worst]), "ci95": float(table["lost_rate_ci95"][worst])},
         },
