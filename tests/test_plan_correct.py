@@ -114,7 +114,8 @@ def test_profit_day_check_gives_back_heads_a_whole_day_misses_and_keeps_a_flat_a
     optimum as reference. The day's exact profit is thousands of CNY short, far beyond the 99%
     CI of a day's paired difference at 12 replications, so the check must give heads back
     (were it a no-op, this fails), and the heads it returns must be within noise of the
-    reference: a returned point whose exact shortfall exceeded twice the CI half-width would
+    reference (the best point of its line): a returned point whose exact shortfall exceeded
+    twice the CI half-width would
     have been seen below the flat with probability > 99%.
     Flat: per-interval answers at the optimum, reference one head above: the exact difference
     is a few CNY, so the cheaper answer stands, and 10% more than the optimum does not pay."""

@@ -522,10 +522,10 @@ def correct_profit(
     )
 
 
-#: How many times the day-level check halves the gap between the per-interval answer and the
-#: reference (the cheapest point it can return is then within 1/2^k of that gap), and how many
-#: 10% steps it may take above the reference.
-DAY_BISECTIONS = 3
+#: Where the day-level check looks between the per-interval answer (0) and the reference (1):
+#: the share of each interval's gap given back. And how many 10% steps it may take above the
+#: reference.
+DAY_GRID = (0.0, 0.125, 0.25, 0.5, 0.75, 1.0)
 DAY_STEPS_UP = 4
 
 
@@ -543,34 +543,36 @@ def day_check(
        is compared with 10% more heads in every interval, paired over replications of the same
        customers; while the day's profit of the richer roster is higher beyond its 99% CI, the
        reference moves up (at most ``DAY_STEPS_UP`` times).
-    2. **Down.** ``h`` (the per-interval answer, ``h <= ref``) is compared with the reference.
-       If the day's profit of ``h`` is lower beyond its 99% CI, ``h`` is off the flat: the
-       fraction of the gap ``ref - h`` given back is bisected (``DAY_BISECTIONS`` times), and
-       the cheapest point tested that is not below the reference beyond noise is returned.
+    2. **Line.** Rosters between ``h`` (the per-interval answer, ``h <= ref``) and the reference
+       (``DAY_GRID``: that share of every interval's gap given back) run on the same customers;
+       the one with the highest day profit is the *best*. Then, cheapest first, each is compared
+       with the best, paired, adding replications (doubling, from ``first``) until the 99% CI of
+       the difference excludes 0 or ``plan.max_replications`` is reached. The first that is not
+       below the best beyond noise is returned: the cheapest roster on the flat of this line.
 
-    Each comparison adds replications (doubling, from ``first``) until its 99% CI excludes 0 or
-    ``plan.max_replications`` is reached: undecided there, the day is flat within noise and the
-    cheaper roster stands. The day's profit difference is ``margin x GMV`` less the extra
-    working heads' paid cost, summed over the target intervals, the rule each interval uses.
-    Returns the chosen heads and a log row per comparison."""
+    A day's profit is ``margin x GMV`` less the working heads' paid cost, over the target
+    intervals, the rule each interval uses. Returns the chosen heads and a log row per
+    comparison."""
     pl = cfg.plan
     rows: list[dict] = []
 
+    def day_profit(b: Batch, heads: np.ndarray, reps: int) -> np.ndarray:
+        return margin * b.gmv[:reps][:, tgt].sum(axis=1) - float((heads * head_cost)[tgt].sum())  # CNY per replication
+
     def compare(label: str, lo: np.ndarray, hi: np.ndarray, lo_batch: Batch | None, hi_batch: Batch | None) -> tuple[float, float, Batch, Batch]:
         """Day profit of ``hi`` minus ``lo`` (CNY), its 99% CI half-width, and both batches."""
-        extra = float(((hi - lo) * head_cost)[tgt].sum())
         reps = min(first, pl.max_replications)
         while True:
             lo_batch, hi_batch = runner.extend(
                 [(f"{label}: fewer heads", staffed(cfg, lo), cfg.seed, reps, lo_batch), (f"{label}: more heads", staffed(cfg, hi), cfg.seed, reps, hi_batch)]
             )
-            g = margin * (hi_batch.gmv[:reps] - lo_batch.gmv[:reps])[:, tgt].sum(axis=1) - extra
+            g = day_profit(hi_batch, hi, reps) - day_profit(lo_batch, lo, reps)
             mean = float(g.mean())
             hw = float(_t_halfwidth(g[:, None], DECISION_LEVEL)[0])
             rows.append(
                 {
                     "comparison": label, "replications": reps, "fewer_heads": int(lo[tgt].sum()), "more_heads": int(hi[tgt].sum()),
-                    "extra_cost_cny": extra, "profit_difference_cny": mean, "ci99_cny": hw,
+                    "extra_cost_cny": float(((hi - lo) * head_cost)[tgt].sum()), "profit_difference_cny": mean, "ci99_cny": hw,
                 }
             )
             if reps >= pl.max_replications or abs(mean) > np.nan_to_num(hw, nan=np.inf):
@@ -594,23 +596,31 @@ def day_check(
     if np.array_equal(ref, h):
         return h, rows
     gap = ref - h
-    lo_f, hi_f = 0.0, 1.0
-    f = 0.0
-    for _ in range(DAY_BISECTIONS + 1):
-        cand = h + np.ceil(f * gap).astype(np.int64)
-        mean, hw, _, ref_batch = compare(f"day check: {100 * f:g}% of the way to the reference", cand, ref, None, ref_batch)
+    line: list[np.ndarray] = []
+    for f in DAY_GRID:
+        c = h + np.ceil(f * gap).astype(np.int64)
+        if not any(np.array_equal(c, x) for x in line):
+            line.append(c)
+    reps0 = min(first, pl.max_replications)
+    have: list[Batch | None] = [ref_batch if np.array_equal(c, ref) else None for c in line]
+    line_b = runner.extend([(f"day check: {int(c[tgt].sum()):,} head-intervals", staffed(cfg, c), cfg.seed, reps0, b) for c, b in zip(line, have)])
+    means = [float(day_profit(b, c, reps0).mean()) for b, c in zip(line_b, line)]
+    k_best = int(np.argmax(means))
+    say(
+        "plan: profit day check: day profit along the line to the reference (" + f"{reps0} replications): "
+        + ", ".join(f"{int(c[tgt].sum()):,} head-intervals {m:,.0f} CNY" for c, m in zip(line, means))
+    )
+    best, best_b = line[k_best], line_b[k_best]
+    for k in range(k_best):
+        mean, hw, line_b[k], best_b = compare(f"day check: {int(line[k][tgt].sum()):,} vs the best {int(best[tgt].sum()):,} head-intervals", line[k], best, line_b[k], best_b)
+        on_flat = not pays(mean, hw)
         say(
-            f"plan: profit day check: {int(cand[tgt].sum()):,} head-intervals vs the reference's {int(ref[tgt].sum()):,}: the reference earns {mean:+,.0f} +- {hw:,.0f} CNY a day "
-            f"(99% CI, {rows[-1]['replications']} replications) -> {'below the flat' if pays(mean, hw) else 'on the flat'}"
+            f"plan: profit day check: {int(line[k][tgt].sum()):,} head-intervals vs the best line point's {int(best[tgt].sum()):,}: the best earns {mean:+,.0f} +- {hw:,.0f} CNY a day "
+            f"more (99% CI, {rows[-1]['replications']} replications) -> {'on the flat' if on_flat else 'below the flat'}"
         )
-        if pays(mean, hw):
-            lo_f = f
-        else:
-            hi_f = f
-            if f == 0.0:
-                break
-        f = (lo_f + hi_f) / 2
-    return h + np.ceil(hi_f * gap).astype(np.int64), rows
+        if on_flat:
+            return line[k], rows
+    return best, rows
 
 
 def _secant_root(hist: list[tuple[int, float]]) -> int | None:
