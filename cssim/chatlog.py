@@ -57,6 +57,7 @@ import pandas as pd
 from cssim.config import POOLS, Config, start_instant
 from cssim.model.records import ABANDONED, DONE, LOST_HANDOVER, NO_ORDER, PAID_NOW, UNPAID_NUDGED, Records
 from cssim.io import write_atomic
+from cssim.metrics import paid_mask
 
 #: The log's columns, in order (docs/calibration.md#the-chat-log).
 COLUMNS = (
@@ -122,7 +123,7 @@ def build_log(cfg: Config, rec: Records, replication: int = 0) -> pd.DataFrame:
     order_t = np.where(ordered, np.asarray(rec.order_t, dtype=float), np.nan)
     nudged = order == UNPAID_NUDGED
     nu = cfg.nudge
-    paid_later = ordered & (order != PAID_NOW) & (c.u_pay_later < np.where(nudged, nu.nudged_pay_prob, nu.unnudged_pay_prob))
+    paid_later = paid_mask(cfg, rec) & (order != PAID_NOW)  # the metrics' one rule of "paid"
     later_s = (nu.after_min + nu.window_min) * 60.0
     paid_t = np.where(order == PAID_NOW, order_t, np.where(paid_later, order_t + later_s, np.nan))
 
