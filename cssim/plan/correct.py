@@ -527,6 +527,8 @@ def correct_profit(
 #: reference.
 DAY_GRID = (0.0, 0.125, 0.25, 0.5, 0.75, 1.0)
 DAY_STEPS_UP = 4
+#: Halvings between the last grid point below the flat and the first on it.
+DAY_REFINE = 2
 
 
 def day_check(
@@ -548,7 +550,9 @@ def day_check(
        the one with the highest day profit is the *best*. Then, cheapest first, each is compared
        with the best, paired, adding replications (doubling, from ``first``) until the 99% CI of
        the difference excludes 0 or ``plan.max_replications`` is reached. The first that is not
-       below the best beyond noise is returned: the cheapest roster on the flat of this line.
+       below the best beyond noise is taken, and the gap to the grid point before it (below the
+       flat) is halved ``DAY_REFINE`` times: the cheapest roster on the flat of this line, to
+       a quarter of a grid step.
 
     A day's profit is ``margin x GMV`` less the working heads' paid cost, over the target
     intervals, the rule each interval uses. Returns the chosen heads and a log row per
@@ -611,16 +615,31 @@ def day_check(
         + ", ".join(f"{int(c[tgt].sum()):,} head-intervals {m:,.0f} CNY" for c, m in zip(line, means))
     )
     best, best_b = line[k_best], line_b[k_best]
-    for k in range(k_best):
-        mean, hw, line_b[k], best_b = compare(f"day check: {int(line[k][tgt].sum()):,} vs the best {int(best[tgt].sum()):,} head-intervals", line[k], best, line_b[k], best_b)
-        on_flat = not pays(mean, hw)
+
+    def on_flat(c: np.ndarray, b: Batch | None) -> bool:
+        nonlocal best_b
+        mean, hw, _, best_b = compare(f"day check: {int(c[tgt].sum()):,} vs the best {int(best[tgt].sum()):,} head-intervals", c, best, b, best_b)
+        ok = not pays(mean, hw)
         say(
-            f"plan: profit day check: {int(line[k][tgt].sum()):,} head-intervals vs the best line point's {int(best[tgt].sum()):,}: the best earns {mean:+,.0f} +- {hw:,.0f} CNY a day "
-            f"more (99% CI, {rows[-1]['replications']} replications) -> {'on the flat' if on_flat else 'below the flat'}"
+            f"plan: profit day check: {int(c[tgt].sum()):,} head-intervals vs the best line point's {int(best[tgt].sum()):,}: the best earns {mean:+,.0f} +- {hw:,.0f} CNY a day "
+            f"more (99% CI, {rows[-1]['replications']} replications) -> {'on the flat' if ok else 'below the flat'}"
         )
-        if on_flat:
-            return line[k], rows
-    return best, rows
+        return ok
+
+    k_ans = next((k for k in range(k_best) if on_flat(line[k], line_b[k])), k_best)
+    if k_ans == 0:
+        return line[0], rows
+    # Between the last point below the flat and the first on it: DAY_REFINE halvings.
+    lo, hi = line[k_ans - 1], line[k_ans]
+    for _ in range(DAY_REFINE):
+        mid = lo + np.ceil(0.5 * (hi - lo)).astype(np.int64)
+        if np.array_equal(mid, hi) or np.array_equal(mid, lo):
+            break
+        if on_flat(mid, None):
+            hi = mid
+        else:
+            lo = mid
+    return hi, rows
 
 
 def _secant_root(hist: list[tuple[int, float]]) -> int | None:
