@@ -102,3 +102,39 @@ def test_unreachable_target_names_intervals_and_still_returns_a_plan():
     assert any("unreachable" in m and "#0 00:00-00:15" in m for m in plan.messages)
     assert len(plan.roster) > 0 and plan.requirements["required"].max() == 4
     assert not plan.requirements.loc[0, "reachable"]
+
+
+def test_a_miss_within_noise_gets_its_one_step_once_and_a_confirmed_miss_its_fitted_heads():
+    """cssim.plan.verify.raised_need: a point miss the one-sided test cannot confirm at
+    plan.max_replications gets one step (head_tolerance x heads, at least 1) the first time,
+    and nothing once it had its step (``stepped``): fresh seeds each round show other
+    intervals within noise, and stepping the same ones again would creep the roster up. A
+    confirmed miss gets at least where the Erlang-A fitted to its verified loss meets the
+    target (here 2.5x the target's loss: more than one step), whatever ``stepped`` says."""
+    import pandas as pd
+
+    from cssim.plan.requirements import queue_model
+    from cssim.plan.verify import raised_need
+    from test_plan_requirements import stepped_erlang_a
+
+    cfg = stepped_erlang_a()
+    model = queue_model(cfg)
+    n = model.n_intervals
+    need = np.array([10, 10, 15, 20, 12, 9])
+    covered = need.astype(float)
+    table = pd.DataFrame(
+        {
+            "lost_rate": [0.02, 0.031, 0.031, 0.075, 0.031, 0.02],
+            "miss_confirmed": [False, False, False, True, False, False],
+            "miss_unresolved": [False, True, True, False, True, False],
+        }
+    )
+    cap = np.full(n, 100)
+    stepped = np.array([False, False, True, True, False, False])
+    out = raised_need(cfg, model, need, covered, table, cap, stepped)
+    assert out[0] == 10 and out[5] == 9  # meets: unchanged
+    assert out[1] == 11 and out[4] == 13  # within noise, first time: one step
+    assert out[2] == 15  # within noise, had its step: left
+    assert out[3] > 21  # confirmed: the fitted heads, beyond one step
+    first = raised_need(cfg, model, need, covered, table, cap)  # nothing stepped yet: all three within noise step
+    assert list(first[[1, 2, 4]]) == [11, 16, 13]
