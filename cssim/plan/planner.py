@@ -156,14 +156,17 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
         k = int((corr.flat & tgt).sum())
         messages.append(
             f"profit surface flat within noise in {k} of {int(tgt.sum())} intervals: 10% more heads neither paid nor lost beyond their 99% CI "
-            f"at {corr.replications} replications (plan.max_replications={pl.max_replications}); the cheaper heads were kept there"
+            f"at {corr.replications} replications (plan.max_replications={pl.max_replications}); the cheaper heads were kept there before the day check"
         )
     if pl.objective == "profit" and corr.day_log is not None and len(corr.day_log):
-        last = corr.day_log.iloc[-1]
+        vs_best = corr.day_log[corr.day_log["comparison"].str.contains("vs the best")]
+        kept = int(corr.required[tgt].sum())
         messages.append(
-            f"profit day check: {len(corr.day_log)} whole-day comparison(s) against the reference roster (99% CI, common random numbers); "
-            f"the last: {int(last['fewer_heads']):,} vs {int(last['more_heads']):,} head-intervals, the richer earns {last['profit_difference_cny']:+,.0f} +- {last['ci99_cny']:,.0f} CNY a day; "
-            f"{int(corr.required[tgt].sum()):,} head-intervals kept"
+            f"profit day check: {len(corr.day_log)} whole-day comparison(s) on the same customers (99% CI); {kept:,} head-intervals kept"
+            + (
+                f", the cheapest tested whose day profit is not below the best roster of the line ({int(vs_best['more_heads'].iloc[0]):,} head-intervals) beyond noise"
+                if len(vs_best) else ""
+            )
         )
     if not corr.converged:
         messages.append(f"correction did not settle within plan.max_iterations={pl.max_iterations}; requirement is the last estimate")
