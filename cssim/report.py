@@ -351,6 +351,19 @@ def _plan_intervals(ver: pd.DataFrame, req: pd.DataFrame | None, pools: list[str
     return _table(header, rows, "data")
 
 
+def _plan_verdict(summary: dict) -> str:
+    """The plan page's one-line verdict: a profit plan is measured against the target, not held
+    to it; a cost plan holds when its last verification round confirmed no miss."""
+    within = int(summary.get("intervals", {}).get("miss_unresolved_plan", 0))
+    if summary.get("objective") == "profit":
+        return "profit-seeking: the target is measured, not held (see the intervals line)"
+    if not summary.get("verified") or summary.get("unreachable"):
+        return "does not hold everywhere: see the notes"
+    if within:
+        return f"holds: no miss confirmed; {within} interval(s) within noise of the target (named in the notes)"
+    return "holds in every interval"
+
+
 def _plan_page(folder: Path) -> Page:
     """A plan folder: what was planned, the plan against the scenario's own roster (the table
     the terminal prints), the roster, the plan's charts (drawn once, by ``cssim plan``), and
@@ -378,7 +391,7 @@ def _plan_page(folder: Path) -> Page:
         vt = summary.get("verification_test", {})
         facts.append(("Verification", f"seed {summary.get('seeds', {}).get('verification')}, {summary.get('replications')} replications (fresh customers)"
                       + (f"; a miss is confirmed by a one-sided {100 * vt['one_sided_level']:g} % test" if vt else "")))
-        facts.append(("Verdict", "holds in every interval" if summary.get("verified") and not summary.get("unreachable") else "does not hold everywhere: see the notes"))
+        facts.append(("Verdict", _plan_verdict(summary)))
     facts.append(("Folder", str(folder.resolve())))
     page.facts = facts
 

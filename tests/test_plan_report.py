@@ -86,3 +86,16 @@ def test_plan_page_renders_in_headless_chromium_and_fits(plan_folder, tmp_path):
     shot = folder / "report.png"
     s = subprocess.run([*flags, f"--screenshot={shot}", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert s.returncode == 0 and shot.is_file(), s.stderr[-2000:]
+
+
+def test_plan_verdict_says_what_the_verification_decided():
+    """The page's verdict line: a profit plan is not held to the target; a cost plan holds when
+    no miss is confirmed, and says how many intervals are within noise; otherwise it does not."""
+    from cssim.report import _plan_verdict
+
+    base = {"objective": "cost", "verified": True, "unreachable": [], "intervals": {"miss_unresolved_plan": 0}}
+    assert _plan_verdict(base) == "holds in every interval"
+    assert _plan_verdict({**base, "intervals": {"miss_unresolved_plan": 3}}).startswith("holds: no miss confirmed; 3 interval(s) within noise")
+    assert _plan_verdict({**base, "verified": False}).startswith("does not hold")
+    assert _plan_verdict({**base, "unreachable": [{"interval": 0}]}).startswith("does not hold")
+    assert _plan_verdict({**base, "objective": "profit"}).startswith("profit-seeking")
