@@ -539,7 +539,8 @@ def day_check(
 
     Per interval, a few heads' marginal profit is small next to its sampling error, so an
     interval is often *flat within noise* and keeps the cheaper heads; over a whole day those
-    small shortfalls add up to a loss no single interval could show. This check judges the day:
+    small shortfalls add up to a loss no single interval could show. This check judges the day
+    (the whole horizon: twelve days of the two-wave scenario are one "day" here):
 
     1. **Up.** The reference ``ref`` (per interval, the fewest heads where 10% more did not pay)
        is compared with 10% more heads in every interval, paired over replications of the same
@@ -593,7 +594,7 @@ def day_check(
         if np.array_equal(up, ref):
             break
         mean, hw, ref_batch, up_batch = compare(f"day check: reference +10% ({k})", ref, up, ref_batch, None)
-        say(f"plan: profit day check: 10% more heads than the reference earn {mean:+,.0f} +- {hw:,.0f} CNY a day (99% CI, {rows[-1]['replications']} replications)")
+        say(f"plan: profit day check: 10% more heads than the reference earn {mean:+,.0f} +- {hw:,.0f} CNY over the horizon (99% CI, {rows[-1]['replications']} replications)")
         if not pays(mean, hw):
             break
         ref, ref_batch = up, up_batch
@@ -621,7 +622,7 @@ def day_check(
         mean, hw, _, best_b = compare(f"day check: {int(c[tgt].sum()):,} vs the best {int(best[tgt].sum()):,} head-intervals", c, best, b, best_b)
         ok = not pays(mean, hw)
         say(
-            f"plan: profit day check: {int(c[tgt].sum()):,} head-intervals vs the best line point's {int(best[tgt].sum()):,}: the best earns {mean:+,.0f} +- {hw:,.0f} CNY a day "
+            f"plan: profit day check: {int(c[tgt].sum()):,} head-intervals vs the best line point's {int(best[tgt].sum()):,}: the best earns {mean:+,.0f} +- {hw:,.0f} CNY over the horizon "
             f"more (99% CI, {rows[-1]['replications']} replications) -> {'on the flat' if ok else 'below the flat'}"
         )
         return ok
