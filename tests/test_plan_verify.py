@@ -138,3 +138,47 @@ def test_a_miss_within_noise_gets_its_one_step_once_and_a_confirmed_miss_its_fit
     assert out[3] > 21  # confirmed: the fitted heads, beyond one step
     first = raised_need(cfg, model, need, covered, table, cap)  # nothing stepped yet: all three within noise step
     assert list(first[[1, 2, 4]]) == [11, 16, 13]
+
+
+def test_rounds_go_on_only_for_a_confirmed_miss(monkeypatch):
+    """The planner's cover-verify rounds (cssim.plan.planner): a round whose only misses are
+    within noise ends the rounds, the plan holds and names them; a confirmed miss starts
+    another round, in which each miss within noise of that round gets its one step.
+
+    The verification tables are the real ones (stepped M/M/n+M, fresh seeds) with misses
+    planted: interval 2 within noise in every round, interval 4 confirmed in round 1 only.
+    Under the rule this replaces (every miss within noise starts a round) the first plan would
+    run all plan.max_iterations rounds."""
+    import cssim.plan.planner as planner
+    from test_plan_requirements import stepped_erlang_a
+
+    real = planner.verify
+
+    def planted(confirmed_in_first: bool):
+        calls = []
+
+        def verify(cfg, runner, label, roster_cfg, seed, tgt, heads=None):
+            batch, table = real(cfg, runner, label, roster_cfg, seed, tgt, heads)
+            calls.append(seed)
+            table.loc[2, ["lost_rate", "meets", "miss_unresolved", "miss_confirmed"]] = [cfg.plan.max_lost_rate + 0.002, False, True, False]
+            if confirmed_in_first and len(calls) == 1:
+                table.loc[4, ["lost_rate", "meets", "miss_unresolved", "miss_confirmed"]] = [3 * cfg.plan.max_lost_rate, False, False, True]
+            return batch, table
+
+        return verify, calls
+
+    extra = ["plan.shift_lengths_h=[4]", "plan.start_step_h=4", "plan.replications=4", "plan.correction_replications=8", "plan.max_replications=8"]
+    verify, calls = planted(False)
+    monkeypatch.setattr(planner, "verify", verify)
+    p = cssim.plan(stepped_erlang_a(extra=extra), workers=1, quiet=True)
+    assert len(calls) == 1 and p.summary["verification_rounds"] == 1
+    assert p.summary["verified"] and p.summary["intervals"]["miss_unresolved_plan"] == 1
+    assert p.summary["intervals"]["stepped_for_noise"] == []
+    assert any("within the resolution" in m and "#2 08:00-12:00" in m for m in p.messages)
+
+    verify, calls = planted(True)
+    monkeypatch.setattr(planner, "verify", verify)
+    q = cssim.plan(stepped_erlang_a(extra=extra), workers=1, quiet=True)
+    assert len(calls) == 2 and q.summary["verified"]
+    assert q.summary["intervals"]["stepped_for_noise"] == [2]  # stepped once, in the round the confirmed miss started
+    assert (q.requirements["required"] - p.requirements["required"]).to_list()[2] >= 1

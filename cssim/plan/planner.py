@@ -204,9 +204,9 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
             + ("".join(f"; {_fmt_interval(cfg, i)} lost {100 * table['lost_rate'][i]:.2f}% +- {100 * table['lost_rate_ci95'][i]:.2f}" for i in [*miss, *open_][:5]))
         )
         fresh_noise = open_[~stepped[open_]]
-        if pl.objective == "profit" or (miss.size == 0 and fresh_noise.size == 0):
+        if pl.objective == "profit" or miss.size == 0:
             # Profit has no per-interval target to hold: its verification only measures. A cost
-            # plan holds once no miss is confirmed and each miss within noise had its step.
+            # plan holds once a round confirms no miss (misses within noise are named below).
             verified = True
             break
         new = raised_need(cfg, model, need, roster.covered, table, cap, stepped)
@@ -219,8 +219,6 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
         )
         need = new
     assert roster is not None and table is not None and vb is not None
-    if pl.objective == "cost" and not verified and not table["miss_confirmed"].any():
-        verified = True  # the rounds ran out with only misses within noise left: named below
 
     # The scenario's own roster on the final verification's seeds: a paired comparison.
     t = time.perf_counter()
@@ -272,7 +270,7 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
         rows_ = np.flatnonzero(table["miss_unresolved"].to_numpy())
         messages.append(
             f"verification: no miss confirmed (one-sided {100 * ALPHA:g}% test); {rows_.size} interval(s) miss by point estimate within the resolution "
-            f"of {vb.replications} replications ({int(stepped[rows_].sum())} of them already given their one step): "
+            f"of {vb.replications} replications ({int(stepped[rows_].sum())} of them given their one step in an earlier round): "
             + "; ".join(f"{_fmt_interval(cfg, i)} {100 * table['lost_rate'][i]:.2f}% +- {100 * table['lost_rate_ci95'][i]:.2f}" for i in rows_[:8])
             + (f"; and {rows_.size - 8} more" if rows_.size > 8 else "")
             + " (more plan.max_replications resolves them)"
