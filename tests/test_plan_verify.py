@@ -182,3 +182,27 @@ def test_rounds_go_on_only_for_a_confirmed_miss(monkeypatch):
     assert len(calls) == 2 and q.summary["verified"]
     assert q.summary["intervals"]["stepped_for_noise"] == [2]  # stepped once, in the round the confirmed miss started
     assert (q.requirements["required"] - p.requirements["required"]).to_list()[2] >= 1
+
+
+def test_a_miss_confirmed_rounds_running_doubles_its_step():
+    """cssim.plan.verify.raised_need with ``streak``: a miss confirmed k rounds running asks
+    for at least 2^(k-1) steps above what the roster gave it (a backlog-driven miss the fitted
+    Erlang-A under-reads would otherwise take a round per step); one confirmed for the first
+    time, at least one step."""
+    import pandas as pd
+
+    from cssim.plan.requirements import queue_model
+    from cssim.plan.verify import raised_need
+    from test_plan_requirements import stepped_erlang_a
+
+    cfg = stepped_erlang_a(extra=["plan.head_tolerance=0.1"])
+    model = queue_model(cfg)
+    need = np.array([30, 30, 30, 30, 30, 30])
+    table = pd.DataFrame(
+        {"lost_rate": [0.031] * 6, "miss_confirmed": [True, True, True, False, False, False], "miss_unresolved": [False] * 6}
+    )
+    cap = np.full(6, 1000)
+    out = raised_need(cfg, model, need, need.astype(float), table, cap, streak=np.array([1, 2, 4, 0, 0, 0]))
+    assert out[0] >= 33 and out[1] >= 36 and out[2] >= 30 + 3 * 8
+    assert list(out[3:]) == [30, 30, 30]
+    assert out[2] > raised_need(cfg, model, need, need.astype(float), table, cap)[2]  # without the streak: less

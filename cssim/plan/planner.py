@@ -181,6 +181,7 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
     seed = verification_seed(cfg, 1)
     verified = False
     stepped = np.zeros(model.n_intervals, dtype=bool)  # intervals given their one step for a miss within noise
+    streak = np.zeros(model.n_intervals, dtype=np.int64)  # rounds running an interval's miss was confirmed
     rounds = 0
     for k in range(1, pl.max_iterations + 1):
         rounds = k
@@ -209,7 +210,8 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
             # plan holds once a round confirms no miss (misses within noise are named below).
             verified = True
             break
-        new = raised_need(cfg, model, need, roster.covered, table, cap, stepped)
+        streak = np.where(table["miss_confirmed"].to_numpy(), streak + 1, 0)
+        new = raised_need(cfg, model, need, roster.covered, table, cap, stepped, streak)
         stepped[fresh_noise] = True
         if np.array_equal(new, need) or k == pl.max_iterations:
             break

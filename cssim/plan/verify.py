@@ -107,18 +107,23 @@ def verify(cfg: Config, runner, label: str, roster_cfg: Config, seed: int, targe
 
 def raised_need(
     cfg: Config, model, need: np.ndarray, covered: np.ndarray, table: pd.DataFrame, cap: np.ndarray, stepped: np.ndarray | None = None,
+    streak: np.ndarray | None = None,
 ) -> np.ndarray:
     """New requirement after a verification round: every interval whose miss was confirmed
     asks for more than the roster gave it (``covered``, reference working heads): where the
-    Erlang-A fitted to its verified loss puts the target, and at least a step more. A point
-    miss still within noise at ``plan.max_replications`` gets one step more, once: not where
-    ``stepped`` (the intervals that had their step in an earlier round) is set."""
+    Erlang-A fitted to its verified loss puts the target, and at least a step more -- 2^(k-1)
+    steps when ``streak`` says its miss was confirmed k rounds running (the fitted model
+    under-reads an interval whose loss comes from a backlog carried in, such as the quarter-hour
+    after a big shift ends, and one step a round would take many rounds). A point miss still
+    within noise at ``plan.max_replications`` gets one step more, once: not where ``stepped``
+    (the intervals that had their step in an earlier round) is set."""
     from cssim.plan.correct import _step
 
     out = np.asarray(need, dtype=np.int64).copy()
+    runs = np.ones(len(out), dtype=np.int64) if streak is None else np.maximum(1, np.asarray(streak, dtype=np.int64))
     for i in np.flatnonzero(table["miss_confirmed"].to_numpy()):
         have = int(math.floor(covered[i]))
-        up = have + _step(cfg, have)
+        up = have + _step(cfg, have) * 2 ** int(min(runs[i] - 1, 10))
         load = model.fit_load(i, have, float(table["lost_rate"].iloc[i]))
         if load is not None and table["lost_rate"].iloc[i] > cfg.plan.max_lost_rate:
             up = max(up, model.min_heads(i, cfg.plan.max_lost_rate, load, int(cap[i]))[0])
