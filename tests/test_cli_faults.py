@@ -35,11 +35,19 @@ def run(args: list[str], cwd: Path, status: int | None = 0, timeout: float = 120
     return p
 
 
+def as_from_a_terminal() -> None:
+    """In the child before exec: Ctrl-C as a terminal's foreground job has it. A test run
+    started in the background without job control (``nohup pytest &``, some CI runners)
+    inherits an ignored SIGINT, which exec keeps and Python then honours: the Ctrl-C tests
+    would see a process that rightly ignores Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(args: list[str], cwd: Path, argv0: list[str] = CSSIM) -> subprocess.Popen:
     """A cssim process in its own session (so Ctrl-C can go to its whole process group, as a
     terminal sends it, and the test can clean up everything it started)."""
     return subprocess.Popen(
-        argv0 + args, cwd=cwd, env=ENV, text=True, start_new_session=True,
+        argv0 + args, cwd=cwd, env=ENV, text=True, start_new_session=True, preexec_fn=as_from_a_terminal,
         stdout=open(cwd / "stdout.txt", "w"), stderr=open(cwd / "stderr.txt", "w"),
     )
 

@@ -46,7 +46,9 @@ def one_line(p: subprocess.CompletedProcess, status: int, *fragments: str) -> st
 def start(args: list[str], cwd: Path, argv0: list[str] = CSSIM) -> subprocess.Popen:
     """A process in its own session (a terminal's Ctrl-C goes to its group; the test can stop
     everything it started by process group)."""
-    return subprocess.Popen(argv0 + args, cwd=cwd, env=ENV, text=True, start_new_session=True,
+    from test_cli_faults import as_from_a_terminal  # Ctrl-C as a terminal's job has it, however pytest was started
+
+    return subprocess.Popen(argv0 + args, cwd=cwd, env=ENV, text=True, start_new_session=True, preexec_fn=as_from_a_terminal,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
