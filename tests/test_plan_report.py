@@ -90,12 +90,15 @@ def test_plan_page_renders_in_headless_chromium_and_fits(plan_folder, tmp_path):
 
 def test_plan_verdict_says_what_the_verification_decided():
     """The page's verdict line: a profit plan is not held to the target; a cost plan holds when
-    no miss is confirmed, and says how many intervals are within noise; otherwise it does not."""
+    verified; with only misses within noise it is not shown to hold (a miss whose CI straddles
+    the target is not a pass) and says how many; otherwise it does not hold."""
     from cssim.report import _plan_verdict
 
     base = {"objective": "cost", "verified": True, "unreachable": [], "intervals": {"miss_unresolved_plan": 0}}
     assert _plan_verdict(base) == "holds in every interval"
-    assert _plan_verdict({**base, "intervals": {"miss_unresolved_plan": 3}}).startswith("holds: no miss confirmed; 3 interval(s) within noise")
+    noisy = {**base, "verified": False, "intervals": {"miss_unresolved_plan": 3, "miss_confirmed_plan": 0}}
+    assert _plan_verdict(noisy).startswith("not shown to hold: no miss confirmed, but 3 interval(s) within noise")
+    assert _plan_verdict({**noisy, "intervals": {"miss_unresolved_plan": 3, "miss_confirmed_plan": 1}}).startswith("does not hold")
     assert _plan_verdict({**base, "verified": False}).startswith("does not hold")
     assert _plan_verdict({**base, "unreachable": [{"interval": 0}]}).startswith("does not hold")
     assert _plan_verdict({**base, "objective": "profit"}).startswith("profit-seeking")

@@ -206,9 +206,10 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
         )
         fresh_noise = open_[~stepped[open_]]
         if pl.objective == "profit" or miss.size == 0:
-            # Profit has no per-interval target to hold: its verification only measures. A cost
-            # plan holds once a round confirms no miss (misses within noise are named below).
-            verified = True
+            # Profit has no per-interval target to hold: its verification only measures. For a
+            # cost plan the rounds end once one confirms no miss; it holds only if no point
+            # estimate misses either: a miss within noise is not a pass (named below).
+            verified = pl.objective == "profit" or open_.size == 0
             break
         streak = np.where(table["miss_confirmed"].to_numpy(), streak + 1, 0)
         new = raised_need(cfg, model, need, roster.covered, table, cap, stepped, streak)
@@ -263,15 +264,15 @@ def plan(cfg: Config, *, workers: int | None = None, quiet: bool = False, say: C
         ) + (f"; and {len(unreach_rows) - 8} more" if len(unreach_rows) > 8 else "")
         messages.append(msg)
         emit("plan: " + msg)
-    if not verified and pl.objective == "cost":
+    if not verified and pl.objective == "cost" and table["miss_confirmed"].any():
         messages.append(
             f"verification: after {rounds} round(s), {int(table['miss_confirmed'].sum())} interval(s) still miss (confirmed) and "
             f"{int(table['miss_unresolved'].sum())} miss within the resolution of {vb.replications} replications"
         )
-    elif verified and pl.objective == "cost" and table["miss_unresolved"].any():
+    elif pl.objective == "cost" and table["miss_unresolved"].any():
         rows_ = np.flatnonzero(table["miss_unresolved"].to_numpy())
         messages.append(
-            f"verification: no miss confirmed (one-sided {100 * ALPHA:g}% test); {rows_.size} interval(s) miss by point estimate within the resolution "
+            f"verification: no miss confirmed (one-sided {100 * ALPHA:g}% test), but not a pass: {rows_.size} interval(s) miss by point estimate within the resolution "
             f"of {vb.replications} replications ({int(stepped[rows_].sum())} of them given their one step in an earlier round): "
             + "; ".join(f"{_fmt_interval(cfg, i)} {100 * table['lost_rate'][i]:.2f}% +- {100 * table['lost_rate_ci95'][i]:.2f}" for i in rows_[:8])
             + (f"; and {rows_.size - 8} more" if rows_.size > 8 else "")

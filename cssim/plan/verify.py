@@ -23,9 +23,9 @@ estimator's CI (:func:`cssim.plan.replicate.ratio_ci`). The rule (docs/planning.
   roster cost, and still 4 within noise at the end). When a confirmed miss starts a round, each
   miss within noise gets one step too, once per interval (the benefit of the doubt goes to the
   customers).
-* The plan holds when a round confirms no miss (at most ``plan.max_iterations`` rounds); the
-  intervals still within noise are named with their estimate and CI: more
-  ``plan.max_replications`` resolves them.
+* The rounds end when one confirms no miss (at most ``plan.max_iterations`` rounds). The plan
+  holds if no point estimate misses either; an interval still within noise is named with its
+  estimate and CI and is not a pass: more ``plan.max_replications`` settles it.
 """
 
 from __future__ import annotations
